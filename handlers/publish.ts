@@ -1,0 +1,57 @@
+import type { IPublishPacket } from "mqtt-packet";
+import { TopicError } from "../src/errors.ts";
+import { topicToSubject } from "../src/mqtt/topic_map.ts";
+import { puback } from "../src/mqtt/packets.ts";
+import { describeError } from "../src/errors.ts";
+import { close, type Effect, type HandlerContext, NO_EFFECTS, send } from "./types.ts";
+
+/**
+ * PUBLISH: forwards to NATS on the mapped subject with the QoS header. QoS 1 is stored in the
+ * messages stream first, and PUBACKed only once JetStream has it.
+ */
+export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] | Promise<Effect[]> {
+  const subject = topicToSubject(packet.topic);
+  if (subject instanceof TopicError) return [close(`Invalid topic in PUBLISH: ${subject.message}`)];
+  const payload = typeof packet.payload === "string"
+    ? new TextEncoder().encode(packet.payload)
+    : packet.payload;
+  if (payload.byteLength > ctx.bus.maxPayload) {
+    return [
+      close(
+        `PUBLISH payload of ${payload.byteLength} bytes exceeds the NATS max_payload ` +
+          `${ctx.bus.maxPayload}`,
+      ),
+    ];
+  }
+  switch (packet.qos) {
+    case 0:
+      ctx.bus.publish(subject, payload, 0);
+      return NO_EFFECTS;
+    case 1:
+      return publishQos1(packet, subject, payload, ctx);
+    default:
+      return [close("QoS 2 PUBLISH is not supported yet")];
+  }
+}
+
+async function publishQos1(
+  packet: IPublishPacket,
+  subject: string,
+  payload: Uint8Array,
+  ctx: HandlerContext,
+): Promise<Effect[]> {
+  try {
+    await ctx.bus.store(subject, payload, 1);
+  } catch (err) {
+    // No PUBACK: the client keeps the message and sends it again.
+    ctx.log.warn("publish.store_failed", {
+      clientId: ctx.session?.clientId,
+      packetId: packet.messageId,
+      subject,
+      ...describeError(err),
+    });
+    return NO_EFFECTS;
+  }
+  ctx.bus.publish(subject, payload, 1);
+  return [send(puback(packet.messageId ?? 0))];
+}

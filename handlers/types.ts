@@ -1,0 +1,62 @@
+import type { Packet } from "mqtt-packet";
+import type { Logger } from "../src/log.ts";
+import type { Bus } from "../src/nats/bus.ts";
+import type { QoS, SessionStore } from "../src/nats/sessions.ts";
+
+/** The session a connection is bound to after CONNECT. */
+export interface SessionRef {
+  /** KV key: hash of the client id. */
+  readonly key: string;
+  readonly clientId: string;
+  readonly clean: boolean;
+  /** KV revision of the claim; a takeover with a higher generation closes this connection. */
+  readonly generation: number;
+  readonly protocolVersion: number;
+  readonly keepalive: number;
+}
+
+/** A filter a client may receive messages for, with the NATS subjects that implement it. */
+export interface Grant {
+  readonly filter: string;
+  readonly qos: QoS;
+  readonly subjects: readonly string[];
+}
+
+/** What a handler wants done to its connection; the front applies effects in order. */
+export type Effect =
+  | { readonly kind: "send"; readonly packet: Packet }
+  | { readonly kind: "close"; readonly reason: string; readonly graceful?: boolean }
+  | { readonly kind: "bind"; readonly session: SessionRef }
+  | { readonly kind: "subscribe"; readonly grants: readonly Grant[] }
+  | { readonly kind: "unsubscribe"; readonly filters: readonly string[] };
+
+/** Everything a handler may use. Handlers keep nothing between calls. */
+export interface HandlerContext {
+  readonly instanceId: string;
+  readonly connectionId: string;
+  readonly remoteAddress: string;
+  /** Null until CONNECT has been accepted. */
+  readonly session: SessionRef | null;
+  readonly sessions: SessionStore;
+  readonly bus: Bus;
+  readonly log: Logger;
+}
+
+/**
+ * A handler: one packet in, effects out. It may await NATS, never touches sockets, timers or
+ * module state. Returning a plain array lets hot paths skip a promise.
+ */
+export type Handler<P extends Packet = Packet> = (
+  packet: P,
+  ctx: HandlerContext,
+) => Effect[] | Promise<Effect[]>;
+
+/** Shared empty result: most QoS 0 publishes need nothing done. */
+export const NO_EFFECTS: Effect[] = Object.freeze([]) as unknown as Effect[];
+
+export const send = (packet: Packet): Effect => ({ kind: "send", packet });
+export const close = (reason: string, graceful = false): Effect => ({
+  kind: "close",
+  reason,
+  graceful,
+});

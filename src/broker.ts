@@ -1,0 +1,129 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Config } from "./config.ts";
+import { Fanout } from "./delivery/fanout.ts";
+import { Connection, type ConnectionDeps } from "./front/connection.ts";
+import { Registry } from "./front/registry.ts";
+import { listenTcp } from "./front/tcp.ts";
+import type { Logger } from "./log.ts";
+import { startMonitor } from "./monitor/server.ts";
+import { Bus } from "./nats/bus.ts";
+import { connectNats } from "./nats/connection.ts";
+import { keyOfTakeoverSubject, TAKEOVER_SUBJECTS } from "./nats/names.ts";
+import { provisionStore } from "./nats/provision.ts";
+import { SessionStore } from "./nats/sessions.ts";
+import { Stats } from "./stats.ts";
+import pkg from "../package.json" with { type: "json" };
+
+/** A running jetmq instance. */
+export interface Broker {
+  readonly instanceId: string;
+  readonly port: number;
+  readonly monitorPort: number;
+  readonly natsUrl: string;
+  readonly stats: Stats;
+  connections(): ReadonlySet<Connection>;
+  /** Distinct NATS subscriptions held for local MQTT subscriptions. */
+  natsSubscriptionCount(): number;
+  stop(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/** Connects to NATS, verifies the store, and opens the MQTT and monitoring listeners. */
+export async function startBroker(config: Config, log: Logger, natsUrl: string): Promise<Broker> {
+  const instanceId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
+  const ilog = log.child({ instance: instanceId });
+  const nc = await connectNats({
+    url: natsUrl,
+    name: `jetmq-${instanceId}`,
+    apiTimeoutMs: config.jsApiTimeoutMs,
+    log: ilog,
+  });
+  const store = await provisionStore(nc, {
+    replicas: config.streamReplicas,
+    apiTimeoutMs: config.jsApiTimeoutMs,
+    log: ilog,
+  });
+  const bus = new Bus(nc, store.js);
+  const stats = new Stats();
+  const registry = new Registry<Connection>();
+  const fanout = new Fanout(bus);
+  const connections = new Set<Connection>();
+
+  const takeovers = bus.subscribe(TAKEOVER_SUBJECTS, (subject, payload) => {
+    const { generation } = JSON.parse(new TextDecoder().decode(payload)) as { generation: number };
+    registry.takeover(keyOfTakeoverSubject(subject), generation);
+  });
+
+  const deps: ConnectionDeps = {
+    config,
+    instanceId,
+    sessions: new SessionStore(store.sessions),
+    bus,
+    fanout,
+    registry,
+    stats,
+    log: ilog,
+    onEnded: (conn) => connections.delete(conn),
+  };
+  const tcp = listenTcp(config.host, config.port, (transport) => {
+    const conn = new Connection(transport, deps);
+    connections.add(conn);
+    stats.connectionsTotal++;
+    return conn;
+  });
+  const monitor = startMonitor(config.host, config.monitorPort, {
+    natsReady: () => !nc.isClosed() && !nc.isDraining(),
+    varz: () => varz(instanceId, stats, connections.size, fanout.subjectCount, nc),
+  });
+  ilog.info("broker.started", {
+    version: pkg.version,
+    mqtt: `${config.host}:${tcp.port}`,
+    monitor: `${config.host}:${monitor.port}`,
+    nats: natsUrl,
+  });
+
+  return {
+    instanceId,
+    port: tcp.port,
+    monitorPort: monitor.port,
+    natsUrl,
+    stats,
+    connections: () => connections,
+    natsSubscriptionCount: () => fanout.subjectCount,
+    async stop() {
+      tcp.stop();
+      for (const conn of connections) conn.shutdown("Server shutting down");
+      const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+      while (connections.size > 0 && Date.now() < deadline) await Bun.sleep(10);
+      takeovers.unsubscribe();
+      await monitor.stop();
+      await nc.drain();
+      ilog.info("broker.stopped", { connectionsLeft: connections.size });
+    },
+  };
+}
+
+function varz(
+  instanceId: string,
+  stats: Stats,
+  connections: number,
+  natsSubscriptions: number,
+  nc: NatsConnection,
+): Record<string, unknown> {
+  return {
+    instance: instanceId,
+    version: pkg.version,
+    uptime_ms: Date.now() - stats.startedAt,
+    connections,
+    total_connections: stats.connectionsTotal,
+    nats_subscriptions: natsSubscriptions,
+    in_msgs: stats.msgsIn,
+    in_bytes: stats.bytesIn,
+    out_msgs: stats.msgsOut,
+    out_bytes: stats.bytesOut,
+    dropped_qos0: stats.droppedQos0,
+    protocol_errors: stats.protocolErrors,
+    nats: { server: nc.getServer(), server_id: nc.info?.server_id, version: nc.info?.version },
+  };
+}

@@ -1,0 +1,278 @@
+import { readFileSync } from "node:fs";
+import { ConfigError } from "./errors.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
+
+/** Validated, frozen configuration. Only this module reads env, flags and files. */
+export interface Config {
+  readonly host: string;
+  readonly port: number;
+  readonly natsUrl: string | null;
+  readonly dataDir: string;
+  readonly embeddedNatsPort: number;
+  readonly natsServerBin: string;
+  readonly monitorPort: number;
+  readonly maxPacketSize: number;
+  readonly maxPendingBytes: number;
+  readonly connectTimeoutMs: number;
+  readonly streamReplicas: number | "auto";
+  readonly jsApiTimeoutMs: number;
+  readonly logLevel: LogLevel;
+}
+
+type Kind = "string" | "port" | "size" | "duration" | "level" | "replicas" | "url";
+
+interface OptionSpec {
+  readonly key: string;
+  readonly field: keyof Config;
+  readonly kind: Kind;
+  readonly fallback: string;
+  readonly help: string;
+}
+
+/** Every option with its default; the README's configuration table mirrors this list. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: "host", field: "host", kind: "string", fallback: "0.0.0.0", help: "MQTT listen address" },
+  { key: "port", field: "port", kind: "port", fallback: "1883", help: "MQTT TCP port (0: any)" },
+  {
+    key: "nats_url",
+    field: "natsUrl",
+    kind: "url",
+    fallback: "",
+    help: "NATS server URL; empty starts an embedded nats-server with JetStream",
+  },
+  {
+    key: "data_dir",
+    field: "dataDir",
+    kind: "string",
+    fallback: "./data",
+    help: "data folder of the embedded nats-server",
+  },
+  {
+    key: "embedded_nats_port",
+    field: "embeddedNatsPort",
+    kind: "port",
+    fallback: "4222",
+    help: "client port of the embedded nats-server (0: any)",
+  },
+  {
+    key: "nats_server_bin",
+    field: "natsServerBin",
+    kind: "string",
+    fallback: "nats-server",
+    help: "nats-server executable for the embedded mode",
+  },
+  {
+    key: "monitor_port",
+    field: "monitorPort",
+    kind: "port",
+    fallback: "8222",
+    help: "HTTP monitoring port (0: any)",
+  },
+  {
+    key: "max_packet_size",
+    field: "maxPacketSize",
+    kind: "size",
+    fallback: "1MiB",
+    help: "largest MQTT packet accepted, in bytes (suffixes KiB, MiB)",
+  },
+  {
+    key: "max_pending_bytes",
+    field: "maxPendingBytes",
+    kind: "size",
+    fallback: "1MiB",
+    help: "outbound bytes buffered per client before QoS 0 messages are dropped",
+  },
+  {
+    key: "connect_timeout",
+    field: "connectTimeoutMs",
+    kind: "duration",
+    fallback: "10s",
+    help: "time a new connection has to send CONNECT",
+  },
+  {
+    key: "stream_replicas",
+    field: "streamReplicas",
+    kind: "replicas",
+    fallback: "auto",
+    help: "replicas of jetmq's streams and buckets (auto: min(cluster size, 3))",
+  },
+  {
+    key: "js_api_timeout",
+    field: "jsApiTimeoutMs",
+    kind: "duration",
+    fallback: "5s",
+    help: "timeout of JetStream API calls",
+  },
+  {
+    key: "log_level",
+    field: "logLevel",
+    kind: "level",
+    fallback: "info",
+    help: `log level (${LOG_LEVELS.join(", ")})`,
+  },
+];
+
+export const envName = (key: string): string => `JETMQ_${key.toUpperCase()}`;
+export const flagName = (key: string): string => `--${key.replaceAll("_", "-")}`;
+
+export interface ConfigSources {
+  argv?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type CliRequest = { kind: "help" } | { kind: "run"; config: Config };
+
+/** Reads flags, environment and an optional JSON config file; later sources win. */
+export function loadConfig(sources: ConfigSources = {}): CliRequest {
+  const argv = sources.argv ?? [];
+  const env = sources.env ?? {};
+  const flags = parseFlags(argv);
+  if (flags === "help") return { kind: "help" };
+  const file = flags.get("config") ?? env.JETMQ_CONFIG;
+  const fromFile = file ? readConfigFile(file) : {};
+  const raw: Record<string, string> = {};
+  for (const opt of OPTIONS) {
+    raw[opt.key] = flags.get(opt.key) ?? env[envName(opt.key)] ?? fromFile[opt.key] ??
+      opt.fallback;
+  }
+  return { kind: "run", config: buildConfig(raw) };
+}
+
+/** Builds a config from option keys to raw strings; missing keys take their defaults. */
+export function buildConfig(raw: Readonly<Record<string, string | number>>): Config {
+  const out: Record<string, unknown> = {};
+  for (const opt of OPTIONS) {
+    out[opt.field] = parseValue(opt, String(raw[opt.key] ?? opt.fallback));
+  }
+  return Object.freeze(out as unknown as Config);
+}
+
+export function helpText(): string {
+  const rows = OPTIONS.map((o) =>
+    `  ${flagName(o.key).padEnd(22)} ${envName(o.key).padEnd(26)} ${
+      (o.fallback || '""').padEnd(10)
+    } ${o.help}`
+  );
+  return [
+    "Usage: jetmq [--option value ...]",
+    "",
+    "Options (flag, environment variable, default, meaning). Flags win over the environment,",
+    "which wins over the JSON file named by --config or JETMQ_CONFIG (keys as below, snake_case).",
+    "",
+    ...rows,
+    `  ${"--config".padEnd(22)} ${"JETMQ_CONFIG".padEnd(26)} ${'""'.padEnd(10)} JSON config file`,
+    `  ${"--help".padEnd(22)} ${"".padEnd(26)} ${"".padEnd(10)} this text`,
+    "",
+  ].join("\n");
+}
+
+function parseFlags(argv: readonly string[]): Map<string, string> | "help" {
+  const known = new Set([...OPTIONS.map((o) => o.key), "config"]);
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    if (arg === "--help" || arg === "-h") return "help";
+    if (!arg.startsWith("--")) {
+      throw new ConfigError(`Unexpected argument "${arg}": options look like --port 1883`);
+    }
+    const eq = arg.indexOf("=");
+    const name = arg.slice(2, eq === -1 ? undefined : eq).replaceAll("-", "_");
+    if (!known.has(name)) {
+      throw new ConfigError(`Unknown option "${arg}": see --help`, { option: name });
+    }
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else value = argv[++i];
+    if (value === undefined) {
+      throw new ConfigError(`Option "${flagName(name)}" needs a value`, { option: name });
+    }
+    out.set(name, value);
+  }
+  return out;
+}
+
+function readConfigFile(path: string): Record<string, string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (cause) {
+    throw new ConfigError(`Cannot read config file "${path}"`, { option: "config" }, { cause });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`Config file "${path}" must hold a JSON object`, { option: "config" });
+  }
+  const known = new Set(OPTIONS.map((o) => o.key));
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!known.has(key)) {
+      throw new ConfigError(`Unknown option "${key}" in config file "${path}"`, { option: key });
+    }
+    out[key] = String(value);
+  }
+  return out;
+}
+
+function parseValue(opt: OptionSpec, value: string): unknown {
+  const fail = (expected: string): never => {
+    throw new ConfigError(
+      `Invalid value "${value}" for option "${opt.key}" (${envName(opt.key)}): expected ${expected}`,
+      { option: opt.key },
+    );
+  };
+  switch (opt.kind) {
+    case "string":
+      return value.length > 0 ? value : fail("a non-empty string");
+    case "url":
+      if (value === "") return null;
+      return /^(nats|tls|wss?):\/\/[^\s]+$|^[\w.-]+:\d+$/.test(value)
+        ? value
+        : fail("a NATS URL such as nats://127.0.0.1:4222");
+    case "port": {
+      const n = Number(value);
+      return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : fail("a port from 0 to 65535");
+    }
+    case "size":
+      return parseSize(value) ?? fail("a size in bytes such as 1048576, 512KiB or 1MiB");
+    case "duration":
+      return parseDuration(value) ?? fail("a duration such as 500ms, 10s or 2m");
+    case "level":
+      return (LOG_LEVELS as readonly string[]).includes(value)
+        ? value
+        : fail(`one of ${LOG_LEVELS.join(", ")}`);
+    case "replicas": {
+      if (value === "auto") return "auto";
+      const n = Number(value);
+      return Number.isInteger(n) && n >= 1 && n <= 5 ? n : fail('"auto" or 1 to 5');
+    }
+  }
+}
+
+const sizeUnits: Record<string, number> = {
+  "": 1,
+  b: 1,
+  kb: 1000,
+  kib: 1024,
+  k: 1024,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  m: 1024 ** 2,
+};
+
+/** "1MiB" → 1048576; undefined when not a positive size. */
+export function parseSize(value: string): number | undefined {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? sizeUnits[(m[2] ?? "").toLowerCase()] : undefined;
+  if (!m || unit === undefined) return undefined;
+  const n = Number(m[1]) * unit;
+  return n > 0 && Number.isSafeInteger(n) ? n : undefined;
+}
+
+const durationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "10s" → 10000 (milliseconds); a bare number is seconds. */
+export function parseDuration(value: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * (durationUnits[m[2] ?? "s"] ?? 1000);
+  return ms > 0 ? Math.round(ms) : undefined;
+}

@@ -1,0 +1,140 @@
+import type { Grant } from "../../handlers/types.ts";
+import { encodePublish } from "../mqtt/packets.ts";
+import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
+import type { Bus, BusSubscription } from "../nats/bus.ts";
+import { subjectMatches } from "./subject_match.ts";
+
+/** A local receiver of messages: a connection. */
+export interface Subscriber {
+  /** Bytes of an encoded QoS 0 PUBLISH, shared with other subscribers: never modify them. */
+  deliver(encoded: Uint8Array): void;
+}
+
+interface Interest {
+  readonly sub: BusSubscription;
+  /** Subscriber → how many of its filters use this subject. */
+  readonly members: Map<Subscriber, number>;
+  readonly wildcardFirst: boolean;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Per-instance interest: one NATS subscription per distinct subject however many local
+ * clients use it, each message encoded once and handed to every interested subscriber.
+ */
+export class Fanout {
+  #bySubject = new Map<string, Interest>();
+  #filtersOf = new Map<Subscriber, Map<string, Grant>>();
+  #patternsOf = new Map<Subscriber, Map<string, number>>();
+
+  constructor(readonly bus: Bus) {}
+
+  /** Distinct NATS subscriptions held for local clients. */
+  get subjectCount(): number {
+    return this.#bySubject.size;
+  }
+
+  filtersOf(subscriber: Subscriber): ReadonlyMap<string, Grant> | undefined {
+    return this.#filtersOf.get(subscriber);
+  }
+
+  add(subscriber: Subscriber, grants: readonly Grant[]): void {
+    let filters = this.#filtersOf.get(subscriber);
+    if (!filters) this.#filtersOf.set(subscriber, filters = new Map());
+    for (const grant of grants) {
+      const old = filters.get(grant.filter);
+      // Subscribe before unsubscribing the old grant's subjects, so none is dropped in between.
+      filters.set(grant.filter, grant);
+      for (const s of grant.subjects) this.#join(subscriber, s);
+      if (old) for (const s of old.subjects) this.#leave(subscriber, s);
+    }
+  }
+
+  remove(subscriber: Subscriber, filters: readonly string[]): void {
+    const mine = this.#filtersOf.get(subscriber);
+    if (!mine) return;
+    for (const filter of filters) {
+      const grant = mine.get(filter);
+      if (!grant) continue;
+      mine.delete(filter);
+      for (const s of grant.subjects) this.#leave(subscriber, s);
+    }
+  }
+
+  removeAll(subscriber: Subscriber): void {
+    const mine = this.#filtersOf.get(subscriber);
+    if (mine) this.remove(subscriber, [...mine.keys()]);
+    this.#filtersOf.delete(subscriber);
+    this.#patternsOf.delete(subscriber);
+  }
+
+  #join(subscriber: Subscriber, subject: string): void {
+    let patterns = this.#patternsOf.get(subscriber);
+    if (!patterns) this.#patternsOf.set(subscriber, patterns = new Map());
+    patterns.set(subject, (patterns.get(subject) ?? 0) + 1);
+    let interest = this.#bySubject.get(subject);
+    if (!interest) {
+      interest = {
+        sub: this.bus.subscribe(subject, (s, payload) => this.#onMessage(subject, s, payload)),
+        members: new Map(),
+        wildcardFirst: startsWithWildcard(subject),
+      };
+      this.#bySubject.set(subject, interest);
+    }
+    interest.members.set(subscriber, (interest.members.get(subscriber) ?? 0) + 1);
+  }
+
+  #leave(subscriber: Subscriber, subject: string): void {
+    const patterns = this.#patternsOf.get(subscriber);
+    const left = (patterns?.get(subject) ?? 0) - 1;
+    if (left > 0) patterns?.set(subject, left);
+    else patterns?.delete(subject);
+    const interest = this.#bySubject.get(subject);
+    if (!interest) return;
+    const count = (interest.members.get(subscriber) ?? 0) - 1;
+    if (count > 0) {
+      interest.members.set(subscriber, count);
+      return;
+    }
+    interest.members.delete(subscriber);
+    if (interest.members.size === 0) {
+      interest.sub.unsubscribe();
+      this.#bySubject.delete(subject);
+    }
+  }
+
+  #onMessage(pattern: string, subject: string, payload: Uint8Array): void {
+    const interest = this.#bySubject.get(pattern);
+    if (!interest) return;
+    const dollar = subject.charCodeAt(0) === 36;
+    if (dollar && interest.wildcardFirst) return; // [MQTT-4.7.2-1]
+    let encoded: Uint8Array | undefined;
+    for (const subscriber of interest.members.keys()) {
+      const patterns = this.#patternsOf.get(subscriber);
+      if (patterns && patterns.size > 1 && !isCanonical(pattern, patterns, subject, dollar)) {
+        continue;
+      }
+      encoded ??= encodePublish(encoder.encode(subjectToTopic(subject)), payload, 0, false);
+      subscriber.deliver(encoded);
+    }
+  }
+}
+
+/**
+ * A message matching several of one client's subjects reaches each NATS subscription once;
+ * only the smallest matching subject delivers it, so the client gets it once.
+ */
+function isCanonical(
+  pattern: string,
+  patterns: ReadonlyMap<string, number>,
+  subject: string,
+  dollar: boolean,
+): boolean {
+  for (const other of patterns.keys()) {
+    if (other >= pattern) continue;
+    if (dollar && startsWithWildcard(other)) continue;
+    if (subjectMatches(other, subject)) return false;
+  }
+  return true;
+}

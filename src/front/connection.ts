@@ -1,0 +1,276 @@
+import type { Packet } from "mqtt-packet";
+import { connectionClosed } from "../../handlers/connection_closed.ts";
+import type { Effect, HandlerContext, SessionRef } from "../../handlers/types.ts";
+import type { Config } from "../config.ts";
+import type { Fanout, Subscriber } from "../delivery/fanout.ts";
+import { describeError, type ProtocolError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { encodePacket, PacketDecoder } from "../mqtt/codec.ts";
+import type { Bus } from "../nats/bus.ts";
+import type { SessionStore } from "../nats/sessions.ts";
+import type { Stats } from "../stats.ts";
+import { route } from "./dispatch.ts";
+import { Outbound } from "./outbound.ts";
+import type { Registry } from "./registry.ts";
+import type { Transport } from "./transport.ts";
+
+/** What every connection of an instance shares. */
+export interface ConnectionDeps {
+  readonly config: Config;
+  readonly instanceId: string;
+  readonly sessions: SessionStore;
+  readonly bus: Bus;
+  readonly fanout: Fanout;
+  readonly registry: Registry<Connection>;
+  readonly stats: Stats;
+  readonly log: Logger;
+  readonly onEnded: (conn: Connection) => void;
+}
+
+type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: string } | {
+  kind: "ended";
+};
+
+// Inbound backpressure: stop reading while this many packets wait for their handlers.
+const PAUSE_AT = 256;
+const RESUME_AT = 64;
+
+let nextId = 0;
+
+/**
+ * One client connection, whatever the transport: decodes packets, runs them through handlers
+ * one at a time in arrival order, applies the effects, and enforces keepalive and limits.
+ */
+export class Connection implements Subscriber {
+  readonly id: string;
+  readonly openedAt = Date.now();
+  session: SessionRef | null = null;
+  closeReason: string | null = null;
+  #graceful = false;
+  #closing = false;
+  #ended = false;
+  #ctx: HandlerContext;
+  #decoder: PacketDecoder;
+  #out: Outbound;
+  #queue: Work[] = [];
+  #head = 0;
+  #running = false;
+  #paused = false;
+  #lastSeen = Date.now();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  msgsIn = 0;
+  msgsOut = 0;
+
+  constructor(readonly transport: Transport, readonly deps: ConnectionDeps) {
+    this.id = `${deps.instanceId}-${++nextId}`;
+    this.#ctx = this.#context();
+    this.#decoder = new PacketDecoder(deps.config.maxPacketSize, {
+      packet: (packet, bytes) => {
+        this.msgsIn++;
+        deps.stats.msgsIn++;
+        deps.stats.bytesIn += bytes;
+        this.#enqueue({ kind: "packet", packet });
+      },
+      error: (err: ProtocolError) => this.#enqueue({ kind: "violation", reason: err.message }),
+    });
+    this.#out = new Outbound(transport, deps.config.maxPendingBytes, () => {
+      this.#close(`Slow consumer: over ${4 * deps.config.maxPendingBytes} bytes unread`, {
+        discard: true,
+      });
+    });
+    this.#timer = setTimeout(() => {
+      if (!this.session) this.#close(`No CONNECT within ${deps.config.connectTimeoutMs} ms`);
+    }, deps.config.connectTimeoutMs);
+  }
+
+  get clientId(): string | undefined {
+    return this.session?.clientId;
+  }
+
+  get pendingBytes(): number {
+    return this.#out.pendingBytes;
+  }
+
+  get droppedMessages(): number {
+    return this.#out.dropped;
+  }
+
+  /** Bytes from the socket. */
+  receive(chunk: Uint8Array): void {
+    this.#lastSeen = Date.now();
+    if (this.#closing) return;
+    this.#decoder.push(chunk);
+  }
+
+  /** The socket can take more bytes. */
+  drain(): void {
+    this.#out.drain();
+  }
+
+  /** The socket is gone. Packets already received are still handled, then the session ends. */
+  transportClosed(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#timer);
+    this.deps.fanout.removeAll(this);
+    this.#enqueue({ kind: "ended" });
+  }
+
+  /** A QoS 0 PUBLISH for this client, shared bytes. */
+  deliver(encoded: Uint8Array): void {
+    if (this.#closing || !this.session) return;
+    if (this.#out.write(encoded, true)) {
+      this.msgsOut++;
+      this.deps.stats.msgsOut++;
+      this.deps.stats.bytesOut += encoded.length;
+    } else this.deps.stats.droppedQos0++;
+  }
+
+  /** A newer connection claimed this client id [MQTT-3.1.4-2]. */
+  takenOver(): void {
+    this.#close("Session taken over by a newer connection [MQTT-3.1.4-2]");
+  }
+
+  /** Closes the connection from outside (shutdown). */
+  shutdown(reason: string): void {
+    this.#close(reason);
+  }
+
+  #context(): HandlerContext {
+    return {
+      instanceId: this.deps.instanceId,
+      connectionId: this.id,
+      remoteAddress: this.transport.remoteAddress,
+      session: this.session,
+      sessions: this.deps.sessions,
+      bus: this.deps.bus,
+      log: this.deps.log,
+    };
+  }
+
+  #enqueue(work: Work): void {
+    this.#queue.push(work);
+    if (!this.#paused && this.#queue.length - this.#head >= PAUSE_AT) {
+      this.#paused = true;
+      this.transport.pause();
+    }
+    if (!this.#running) void this.#run();
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    while (this.#head < this.#queue.length) {
+      const work = this.#queue[this.#head++] as Work;
+      if (this.#head > 1024) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      if (this.#paused && this.#queue.length - this.#head <= RESUME_AT) {
+        this.#paused = false;
+        this.transport.resume();
+      }
+      if (work.kind === "ended") await this.#end();
+      else if (this.#closing) continue;
+      else if (work.kind === "violation") this.#violation(work.reason);
+      else await this.#handle(work.packet);
+    }
+    this.#running = false;
+  }
+
+  async #handle(packet: Packet): Promise<void> {
+    const r = route(packet, this.session !== null);
+    if (r.kind === "ignore") return;
+    if (r.kind === "violation") return this.#violation(r.reason);
+    let effects: Effect[];
+    try {
+      const out = r.handler(packet, this.#ctx);
+      effects = out instanceof Promise ? await out : out;
+    } catch (err) {
+      this.deps.log.error("handler.failed", {
+        cmd: packet.cmd,
+        clientId: this.clientId,
+        connection: this.id,
+        ...describeError(err),
+      });
+      return this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`);
+    }
+    for (const effect of effects) this.#apply(effect);
+  }
+
+  #apply(effect: Effect): void {
+    switch (effect.kind) {
+      case "send":
+        this.#out.write(encodePacket(effect.packet, this.session?.protocolVersion ?? 4), false);
+        return;
+      case "close":
+        this.#graceful = effect.graceful === true;
+        return this.#close(effect.reason);
+      case "bind":
+        return this.#bind(effect.session);
+      case "subscribe":
+        if (!this.#ended) this.deps.fanout.add(this, effect.grants);
+        return;
+      case "unsubscribe":
+        this.deps.fanout.remove(this, effect.filters);
+        return;
+    }
+  }
+
+  #bind(session: SessionRef): void {
+    this.session = session;
+    this.#ctx = this.#context();
+    clearTimeout(this.#timer);
+    this.deps.registry.bind(this);
+    if (session.keepalive > 0) this.#armKeepalive(session.keepalive * 1500);
+  }
+
+  // One timer per connection, re-armed only when it fires: no timer churn per packet.
+  #armKeepalive(limitMs: number, delay = limitMs): void {
+    this.#timer = setTimeout(() => {
+      const idle = Date.now() - this.#lastSeen;
+      if (idle >= limitMs) {
+        this.#close(`Keepalive timeout: no packet for ${idle} ms (limit ${limitMs} ms)`);
+      } else this.#armKeepalive(limitMs, limitMs - idle);
+    }, delay);
+  }
+
+  #violation(reason: string): void {
+    this.deps.stats.protocolErrors++;
+    this.deps.log.warn("client.protocol_error", {
+      clientId: this.clientId,
+      connection: this.id,
+      remote: this.transport.remoteAddress,
+      reason,
+    });
+    this.#close(reason);
+  }
+
+  #close(reason: string, opts: { discard?: boolean } = {}): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.closeReason = reason;
+    clearTimeout(this.#timer);
+    this.#out.end(opts.discard === true);
+  }
+
+  async #end(): Promise<void> {
+    this.#closing = true;
+    this.deps.registry.unbind(this);
+    const reason = this.closeReason ?? "Connection lost";
+    try {
+      await connectionClosed({ reason, graceful: this.#graceful }, this.#ctx);
+    } catch (err) {
+      this.deps.log.error("handler.failed", { cmd: "closed", connection: this.id, ...describeError(err) });
+    }
+    this.deps.log.info("client.closed", {
+      clientId: this.clientId,
+      connection: this.id,
+      remote: this.transport.remoteAddress,
+      reason,
+      msgsIn: this.msgsIn,
+      msgsOut: this.msgsOut,
+      dropped: this.#out.dropped,
+    });
+    this.deps.onEnded(this);
+  }
+}

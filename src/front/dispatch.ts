@@ -1,0 +1,45 @@
+import type { Packet } from "mqtt-packet";
+import { connect } from "../../handlers/connect.ts";
+import { disconnect } from "../../handlers/disconnect.ts";
+import { pingreq } from "../../handlers/ping.ts";
+import { publish } from "../../handlers/publish.ts";
+import { subscribe } from "../../handlers/subscribe.ts";
+import { unsubscribe } from "../../handlers/unsubscribe.ts";
+import type { Handler } from "../../handlers/types.ts";
+
+/** Which handler takes which packet from a client. */
+const HANDLERS: Partial<Record<Packet["cmd"], Handler<never>>> = {
+  connect,
+  publish,
+  subscribe,
+  unsubscribe,
+  pingreq,
+  disconnect,
+};
+
+/** Packets only a server sends: a client sending one breaks the protocol. */
+const SERVER_ONLY = new Set<Packet["cmd"]>(["connack", "suback", "unsuback", "pingresp"]);
+
+export type Route =
+  | { kind: "handle"; handler: Handler }
+  | { kind: "ignore" }
+  | { kind: "violation"; reason: string };
+
+/** Decides what happens to a packet, given whether CONNECT was already accepted. */
+export function route(packet: Packet, connected: boolean): Route {
+  if (!connected && packet.cmd !== "connect") {
+    return {
+      kind: "violation",
+      reason: `First packet was ${packet.cmd.toUpperCase()}, expected CONNECT [MQTT-3.1.0-1]`,
+    };
+  }
+  if (connected && packet.cmd === "connect") {
+    return { kind: "violation", reason: "Second CONNECT on one connection [MQTT-3.1.0-2]" };
+  }
+  if (SERVER_ONLY.has(packet.cmd)) {
+    return { kind: "violation", reason: `Client sent ${packet.cmd.toUpperCase()}, a server packet` };
+  }
+  const handler = HANDLERS[packet.cmd];
+  // Acknowledgements of QoS 1/2 deliveries, which jetmq does not make yet.
+  return handler ? { kind: "handle", handler: handler as Handler } : { kind: "ignore" };
+}

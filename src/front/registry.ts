@@ -1,0 +1,53 @@
+/** What the registry needs of a connection. */
+export interface Bindable {
+  readonly session: { readonly key: string; readonly generation: number } | null;
+  takenOver(): void;
+}
+
+/**
+ * The connections of this instance by session key. Only the newest claim of a client id stays:
+ * an older one, here or announced by another instance, is told it was taken over.
+ */
+export class Registry<C extends Bindable = Bindable> {
+  #byKey = new Map<string, C>();
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  get(key: string): C | undefined {
+    return this.#byKey.get(key);
+  }
+
+  bind(conn: C): void {
+    const key = conn.session?.key;
+    if (key === undefined) return;
+    const current = this.#byKey.get(key);
+    if (current && current !== conn) {
+      if ((current.session?.generation ?? 0) > (conn.session?.generation ?? 0)) {
+        conn.takenOver();
+        return;
+      }
+      current.takenOver();
+    }
+    this.#byKey.set(key, conn);
+  }
+
+  unbind(conn: C): void {
+    const key = conn.session?.key;
+    if (key !== undefined && this.#byKey.get(key) === conn) this.#byKey.delete(key);
+  }
+
+  /** A claim with `generation` was made for `key` somewhere. */
+  takeover(key: string, generation: number): void {
+    const current = this.#byKey.get(key);
+    if (current && (current.session?.generation ?? 0) < generation) {
+      this.#byKey.delete(key);
+      current.takenOver();
+    }
+  }
+
+  values(): IterableIterator<C> {
+    return this.#byKey.values();
+  }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bun
+import { type Broker, startBroker } from "./broker.ts";
+import { helpText, loadConfig } from "./config.ts";
+import { ConfigError, describeError, NatsSetupError } from "./errors.ts";
+import { createLogger } from "./log.ts";
+import { type EmbeddedNats, startEmbeddedNats } from "./nats/embedded.ts";
+
+async function main(): Promise<number> {
+  let request;
+  try {
+    request = loadConfig({ argv: Bun.argv.slice(2), env: process.env });
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message, 2);
+    throw err;
+  }
+  if (request.kind === "help") {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  const config = request.config;
+  const log = createLogger(config.logLevel);
+
+  let embedded: EmbeddedNats | null = null;
+  let broker: Broker | null = null;
+  let stopping = false;
+  const stop = async (signal: string, code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info("broker.stopping", { signal });
+    await broker?.stop();
+    await embedded?.stop();
+    process.exit(code);
+  };
+  process.on("SIGINT", () => void stop("SIGINT", 0));
+  process.on("SIGTERM", () => void stop("SIGTERM", 0));
+
+  try {
+    let natsUrl = config.natsUrl;
+    if (!natsUrl) {
+      embedded = await startEmbeddedNats({
+        bin: config.natsServerBin,
+        dataDir: config.dataDir,
+        port: config.embeddedNatsPort,
+        log,
+        onExit: () => void stop("nats-server exited", 1),
+      });
+      natsUrl = embedded.url;
+    }
+    broker = await startBroker(config, log, natsUrl);
+  } catch (err) {
+    await embedded?.stop();
+    if (err instanceof NatsSetupError) return fail(err.message, 1);
+    log.error("broker.start_failed", describeError(err));
+    return 1;
+  }
+  return -1;
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`jetmq: ${message}\n`);
+  return code;
+}
+
+const code = await main();
+if (code >= 0) process.exit(code);

@@ -1,0 +1,30 @@
+import { Hono } from "hono";
+import type { Server } from "bun";
+
+/** What monitoring reads from the broker. */
+export interface MonitorSource {
+  natsReady(): boolean;
+  varz(): Record<string, unknown>;
+}
+
+export interface MonitorServer {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** HTTP monitoring: /healthz and /varz for now. */
+export function startMonitor(host: string, port: number, state: MonitorSource): MonitorServer {
+  const app = new Hono();
+  app.get("/healthz", (c) => {
+    const ok = state.natsReady();
+    return c.json({ status: ok ? "ok" : "unavailable" }, ok ? 200 : 503);
+  });
+  app.get("/varz", (c) => c.json(state.varz()));
+  const server: Server<undefined> = Bun.serve({ hostname: host, port, fetch: app.fetch });
+  return {
+    get port() {
+      return server.port ?? port;
+    },
+    stop: () => server.stop(true),
+  };
+}

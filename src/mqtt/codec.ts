@@ -1,0 +1,119 @@
+import * as mqttPacket from "mqtt-packet";
+import type { IConnectPacket, Packet } from "mqtt-packet";
+import { ProtocolError } from "../errors.ts";
+
+/** Receives what a PacketDecoder makes of the byte stream; no I/O here. */
+export interface DecoderSink {
+  packet(packet: Packet, bytes: number): void;
+  error(err: ProtocolError): void;
+}
+
+const SUPPORTED_LEVELS = new Set([3, 4, 5]);
+
+/**
+ * Splits a byte stream into MQTT packets and parses each with mqtt-packet. Framing first lets
+ * an oversized packet be refused from its fixed header, before its body is buffered.
+ * One decoder per connection: mqtt-packet learns the protocol version from CONNECT.
+ */
+export class PacketDecoder {
+  #parser = mqttPacket.parser();
+  #rest: Buffer | null = null;
+  #failed = false;
+  #current = 0;
+
+  constructor(readonly maxPacketSize: number, readonly sink: DecoderSink) {
+    this.#parser.on("packet", (p: Packet) => this.sink.packet(p, this.#current));
+    this.#parser.on("error", (e: Error) => this.#fail(`Malformed packet: ${e.message}`));
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.#failed) return;
+    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.#rest) {
+      buf = Buffer.concat([this.#rest, buf]);
+      this.#rest = null;
+    }
+    let at = 0;
+    while (at < buf.length && !this.#failed) {
+      const frame = this.#frameLength(buf, at);
+      if (frame === 0) break;
+      if (frame < 0) return;
+      if (at + frame > buf.length) break;
+      this.#parseFrame(buf.subarray(at, at + frame));
+      at += frame;
+    }
+    // Copy the tail: it must not pin the socket's receive buffer.
+    if (at < buf.length && !this.#failed) this.#rest = Buffer.from(buf.subarray(at));
+  }
+
+  /** Total length of the packet starting at `at`; 0 when the header is incomplete, -1 on error. */
+  #frameLength(buf: Buffer, at: number): number {
+    let remaining = 0;
+    let multiplier = 1;
+    for (let i = 1; i <= 4; i++) {
+      if (at + i >= buf.length) return 0;
+      const byte = buf[at + i] ?? 0;
+      remaining += (byte & 0x7f) * multiplier;
+      multiplier *= 128;
+      if ((byte & 0x80) === 0) {
+        const total = 1 + i + remaining;
+        if (total > this.maxPacketSize) {
+          this.#fail(`Packet of ${total} bytes exceeds max_packet_size ${this.maxPacketSize}`);
+          return -1;
+        }
+        return total;
+      }
+    }
+    this.#fail("Malformed packet: remaining length takes more than 4 bytes");
+    return -1;
+  }
+
+  #parseFrame(frame: Buffer): void {
+    this.#current = frame.length;
+    if (frame[0] === 0x10) {
+      const unsupported = unsupportedConnect(frame);
+      if (unsupported) {
+        this.sink.packet(unsupported, frame.length);
+        return;
+      }
+    }
+    this.#parser.parse(frame);
+  }
+
+  #fail(message: string): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#rest = null;
+    this.sink.error(new ProtocolError(message));
+  }
+}
+
+/**
+ * mqtt-packet rejects unknown protocol levels outright, but the server must answer them with
+ * CONNACK 0x01 [MQTT-3.1.2-2]: surface such a CONNECT with just its name and level.
+ */
+function unsupportedConnect(frame: Buffer): IConnectPacket | null {
+  let at = 1;
+  while (at < frame.length && ((frame[at] ?? 0) & 0x80) !== 0) at++;
+  at++;
+  if (at + 2 > frame.length) return null;
+  const nameLength = frame.readUInt16BE(at);
+  const levelAt = at + 2 + nameLength;
+  if (levelAt >= frame.length) return null;
+  const name = frame.toString("utf8", at + 2, levelAt);
+  const level = (frame[levelAt] ?? 0) & 0x7f;
+  if ((name === "MQTT" || name === "MQIsdp") && SUPPORTED_LEVELS.has(level)) return null;
+  return {
+    cmd: "connect",
+    clientId: "",
+    protocolId: name as IConnectPacket["protocolId"],
+    protocolVersion: level as IConnectPacket["protocolVersion"],
+    clean: true,
+    keepalive: 0,
+  };
+}
+
+/** Encodes any packet for a connection of the given protocol version. */
+export function encodePacket(packet: Packet, protocolVersion: number): Buffer {
+  return mqttPacket.generate(packet, { protocolVersion });
+}

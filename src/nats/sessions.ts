@@ -1,0 +1,113 @@
+import type { KV, KvEntry } from "@nats-io/kv";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import { StoreConflictError } from "../errors.ts";
+
+export type QoS = 0 | 1 | 2;
+
+/** What JetStream holds for one client id. The owner fences writes after a takeover. */
+export interface SessionRecord {
+  v: 1;
+  clientId: string;
+  clean: boolean;
+  protocolVersion: number;
+  subscriptions: Record<string, QoS>;
+  owner: { instance: string; connection: string } | null;
+  connectedAt: string;
+}
+
+export interface ClaimResult {
+  record: SessionRecord;
+  /** KV revision of the claiming write: grows with every claim, across deletes too. */
+  generation: number;
+  previous: SessionRecord | null;
+}
+
+const MAX_ATTEMPTS = 8;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** Session records in the sessions KV bucket, every write a compare-and-set. */
+export class SessionStore {
+  constructor(readonly kv: KV) {}
+
+  async get(key: string): Promise<SessionRecord | null> {
+    return decode(await this.kv.get(key));
+  }
+
+  /** Writes the record `build` makes from the current one, whoever holds it now. */
+  async claim(
+    key: string,
+    build: (previous: SessionRecord | null) => SessionRecord,
+  ): Promise<ClaimResult> {
+    return await this.#retry(key, async () => {
+      const entry = await this.kv.get(key);
+      const previous = decode(entry);
+      const record = build(previous);
+      const generation = previous && entry
+        ? await this.kv.update(key, encode(record), entry.revision)
+        : await this.kv.create(key, encode(record));
+      return { record, generation, previous };
+    });
+  }
+
+  /**
+   * Changes the record if `connection` still owns it. Returns false when another connection
+   * has taken the session over: the caller's connection is stale.
+   */
+  async update(
+    key: string,
+    connection: string,
+    change: (record: SessionRecord) => SessionRecord,
+  ): Promise<boolean> {
+    return await this.#retry(key, async () => {
+      const entry = await this.kv.get(key);
+      const current = decode(entry);
+      if (!entry || !current || current.owner?.connection !== connection) return false;
+      await this.kv.update(key, encode(change(current)), entry.revision);
+      return true;
+    });
+  }
+
+  /** Deletes the record if `connection` still owns it. */
+  async release(key: string, connection: string): Promise<boolean> {
+    return await this.#retry(key, async () => {
+      const entry = await this.kv.get(key);
+      const current = decode(entry);
+      if (!entry || !current || current.owner?.connection !== connection) return false;
+      await this.kv.delete(key, { previousSeq: entry.revision });
+      return true;
+    });
+  }
+
+  async #retry<T>(key: string, attempt: () => Promise<T>): Promise<T> {
+    for (let i = 1;; i++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        if (i >= MAX_ATTEMPTS) {
+          throw new StoreConflictError(
+            `Session record "${key}" changed under ${MAX_ATTEMPTS} compare-and-set attempts`,
+            { subject: key },
+            { cause: err },
+          );
+        }
+      }
+    }
+  }
+}
+
+function isConflict(err: unknown): boolean {
+  return err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
+}
+
+function encode(record: SessionRecord): Uint8Array {
+  return encoder.encode(JSON.stringify(record));
+}
+
+function decode(entry: KvEntry | null): SessionRecord | null {
+  if (!entry || entry.operation !== "PUT" || entry.length === 0) return null;
+  return JSON.parse(decoder.decode(entry.value)) as SessionRecord;
+}
