@@ -4,7 +4,14 @@ import { sessionKey, takeoverSubject } from "../src/nats/names.ts";
 import type { SessionRecord } from "../src/nats/sessions.ts";
 import { TopicError } from "../src/errors.ts";
 import { grantFor } from "./grants.ts";
-import { close, type Effect, type Grant, type HandlerContext, send, type SessionRef } from "./types.ts";
+import {
+  close,
+  type Effect,
+  type Grant,
+  type HandlerContext,
+  send,
+  type SessionRef,
+} from "./types.ts";
 
 const PROTOCOL_NAMES: Record<number, string> = { 3: "MQIsdp", 4: "MQTT" };
 

@@ -1,6 +1,6 @@
 import type { ISubscribePacket } from "mqtt-packet";
 import { TopicError } from "../src/errors.ts";
-import { SUBACK_FAILURE, suback } from "../src/mqtt/packets.ts";
+import { suback, SUBACK_FAILURE } from "../src/mqtt/packets.ts";
 import { grantFor } from "./grants.ts";
 import { close, type Effect, type Grant, type HandlerContext, send } from "./types.ts";
 
@@ -16,7 +16,11 @@ export async function subscribe(packet: ISubscribePacket, ctx: HandlerContext): 
   for (const { topic, qos } of packet.subscriptions) {
     const grant = grantFor(topic, qos);
     if (grant instanceof TopicError) {
-      ctx.log.info("subscribe.refused", { clientId: session.clientId, filter: topic, reason: grant.message });
+      ctx.log.info("subscribe.refused", {
+        clientId: session.clientId,
+        filter: topic,
+        reason: grant.message,
+      });
       granted.push(SUBACK_FAILURE);
     } else {
       grants.push(grant);

@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # Not `npm ci`: the lock lists optional platform builds of deno that the registry here does
+  # not serve, and `npm ci` refuses a lock it cannot fully resolve. --no-save keeps the lock as is.
+  npm install --no-save --no-audit --no-fund --loglevel=error >&2
 fi
 
 missing=()

@@ -215,7 +215,9 @@ function readConfigFile(path: string): Record<string, string> {
 function parseValue(opt: OptionSpec, value: string): unknown {
   const fail = (expected: string): never => {
     throw new ConfigError(
-      `Invalid value "${value}" for option "${opt.key}" (${envName(opt.key)}): expected ${expected}`,
+      `Invalid value "${value}" for option "${opt.key}" (${
+        envName(opt.key)
+      }): expected ${expected}`,
       { option: opt.key },
     );
   };

@@ -39,7 +39,9 @@ export class Fanout {
     return this.#filtersOf.get(subscriber);
   }
 
-  add(subscriber: Subscriber, grants: readonly Grant[]): void {
+  /** Returns true when a new NATS subscription was made: the caller flushes before SUBACK. */
+  add(subscriber: Subscriber, grants: readonly Grant[]): boolean {
+    const subjectsBefore = this.#bySubject.size;
     let filters = this.#filtersOf.get(subscriber);
     if (!filters) this.#filtersOf.set(subscriber, filters = new Map());
     for (const grant of grants) {
@@ -47,8 +49,9 @@ export class Fanout {
       // Subscribe before unsubscribing the old grant's subjects, so none is dropped in between.
       filters.set(grant.filter, grant);
       for (const s of grant.subjects) this.#join(subscriber, s);
-      if (old) for (const s of old.subjects) this.#leave(subscriber, s);
+      if (old) { for (const s of old.subjects) this.#leave(subscriber, s); }
     }
+    return this.#bySubject.size > subjectsBefore;
   }
 
   remove(subscriber: Subscriber, filters: readonly string[]): void {

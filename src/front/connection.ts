@@ -194,25 +194,30 @@ export class Connection implements Subscriber {
       });
       return this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`);
     }
-    for (const effect of effects) this.#apply(effect);
+    for (const effect of effects) {
+      // NATS publishers on other connections must see the subscription once SUBACK is out.
+      if (this.#apply(effect)) await this.deps.bus.flush();
+    }
   }
 
-  #apply(effect: Effect): void {
+  /** Applies one effect; true when NATS must be flushed before the next one. */
+  #apply(effect: Effect): boolean {
     switch (effect.kind) {
       case "send":
         this.#out.write(encodePacket(effect.packet, this.session?.protocolVersion ?? 4), false);
-        return;
+        return false;
       case "close":
         this.#graceful = effect.graceful === true;
-        return this.#close(effect.reason);
+        this.#close(effect.reason);
+        return false;
       case "bind":
-        return this.#bind(effect.session);
+        this.#bind(effect.session);
+        return false;
       case "subscribe":
-        if (!this.#ended) this.deps.fanout.add(this, effect.grants);
-        return;
+        return !this.#ended && this.deps.fanout.add(this, effect.grants);
       case "unsubscribe":
         this.deps.fanout.remove(this, effect.filters);
-        return;
+        return false;
     }
   }
 
@@ -260,7 +265,11 @@ export class Connection implements Subscriber {
     try {
       await connectionClosed({ reason, graceful: this.#graceful }, this.#ctx);
     } catch (err) {
-      this.deps.log.error("handler.failed", { cmd: "closed", connection: this.id, ...describeError(err) });
+      this.deps.log.error("handler.failed", {
+        cmd: "closed",
+        connection: this.id,
+        ...describeError(err),
+      });
     }
     this.deps.log.info("client.closed", {
       clientId: this.clientId,

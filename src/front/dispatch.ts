@@ -37,7 +37,10 @@ export function route(packet: Packet, connected: boolean): Route {
     return { kind: "violation", reason: "Second CONNECT on one connection [MQTT-3.1.0-2]" };
   }
   if (SERVER_ONLY.has(packet.cmd)) {
-    return { kind: "violation", reason: `Client sent ${packet.cmd.toUpperCase()}, a server packet` };
+    return {
+      kind: "violation",
+      reason: `Client sent ${packet.cmd.toUpperCase()}, a server packet`,
+    };
   }
   const handler = HANDLERS[packet.cmd];
   // Acknowledgements of QoS 1/2 deliveries, which jetmq does not make yet.

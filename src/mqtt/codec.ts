@@ -48,6 +48,11 @@ export class PacketDecoder {
 
   /** Total length of the packet starting at `at`; 0 when the header is incomplete, -1 on error. */
   #frameLength(buf: Buffer, at: number): number {
+    const badHeader = checkFirstByte(buf[at] ?? 0);
+    if (badHeader) {
+      this.#fail(`Malformed packet: ${badHeader}`);
+      return -1;
+    }
     let remaining = 0;
     let multiplier = 1;
     for (let i = 1; i <= 4; i++) {
@@ -86,6 +91,40 @@ export class PacketDecoder {
     this.#rest = null;
     this.sink.error(new ProtocolError(message));
   }
+}
+
+const PACKET_NAMES = [
+  "reserved type 0",
+  "CONNECT",
+  "CONNACK",
+  "PUBLISH",
+  "PUBACK",
+  "PUBREC",
+  "PUBREL",
+  "PUBCOMP",
+  "SUBSCRIBE",
+  "SUBACK",
+  "UNSUBSCRIBE",
+  "UNSUBACK",
+  "PINGREQ",
+  "PINGRESP",
+  "DISCONNECT",
+  "reserved type 15",
+];
+
+/**
+ * Checks the fixed header's first byte as soon as it arrives, so that a peer speaking another
+ * protocol (an HTTP request, say) is refused at once instead of after its "body" [MQTT-2.2.2-2].
+ */
+function checkFirstByte(byte: number): string | null {
+  const type = byte >> 4;
+  const flags = byte & 0x0f;
+  if (type === 0 || type === 15) return `packet type ${type} is reserved`;
+  if (type === 3) return (flags & 0x06) === 0x06 ? "PUBLISH with QoS 3 [MQTT-3.3.1-4]" : null;
+  const expected = type === 6 || type === 8 || type === 10 ? 0x02 : 0x00;
+  return flags === expected
+    ? null
+    : `header flags 0x${flags.toString(16)} of ${PACKET_NAMES[type]} must be 0x${expected}`;
 }
 
 /**

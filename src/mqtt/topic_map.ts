@@ -52,9 +52,12 @@ function checkCommon(name: string, what: "topic" | "filter"): TopicError | null 
 function checkLength(subject: string, name: string): TopicError | null {
   if (subject.length * 3 <= MAX_SUBJECT_BYTES) return null;
   if (Buffer.byteLength(subject) <= MAX_SUBJECT_BYTES) return null;
-  return new TopicError(`The topic "${name.slice(0, 40)}…" is longer than ${MAX_SUBJECT_BYTES} bytes`, {
-    topic: name.slice(0, 200),
-  });
+  return new TopicError(
+    `The topic "${name.slice(0, 40)}…" is longer than ${MAX_SUBJECT_BYTES} bytes`,
+    {
+      topic: name.slice(0, 200),
+    },
+  );
 }
 
 const levelToToken = (level: string): string => (level === "" ? "/" : level);
@@ -74,7 +77,9 @@ export function topicToSubject(topic: string): string | TopicError {
   // Fast path: no empty level anywhere, so every "/" is a plain separator.
   const simple = topic.charCodeAt(0) !== 47 && topic.charCodeAt(topic.length - 1) !== 47 &&
     !topic.includes("//");
-  const subject = simple ? topic.replaceAll("/", ".") : topic.split("/").map(levelToToken).join(".");
+  const subject = simple
+    ? topic.replaceAll("/", ".")
+    : topic.split("/").map(levelToToken).join(".");
   return checkLength(subject, topic) ?? subject;
 }
 

@@ -48,7 +48,11 @@ export class Bus {
       callback: (err, msg) => {
         if (err) return;
         const q = msg.headers?.get(QOS_HEADER);
-        onMessage(msg.subject, msg.data, q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null);
+        onMessage(
+          msg.subject,
+          msg.data,
+          q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null,
+        );
       },
     });
   }

@@ -9,6 +9,8 @@ export interface EmbeddedOptions {
   dataDir: string;
   /** 0 lets the OS choose. */
   port: number;
+  /** JetStream on (default); off only to test jetmq's refusal. */
+  jetstream?: boolean;
   log: Logger;
   /** Called when the server exits without being asked to. */
   onExit?: (code: number | null) => void;
@@ -33,7 +35,7 @@ export async function startEmbeddedNats(opts: EmbeddedOptions): Promise<Embedded
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const conf = resolve(dataDir, "nats-server.conf");
-  writeFileSync(conf, natsConfig(dataDir, opts.port));
+  writeFileSync(conf, natsConfig(dataDir, opts.port, opts.jetstream !== false));
 
   const tail: string[] = [];
   let stopping = false;
@@ -68,14 +70,14 @@ export async function startEmbeddedNats(opts: EmbeddedOptions): Promise<Embedded
   };
 }
 
-function natsConfig(dataDir: string, port: number): string {
+function natsConfig(dataDir: string, port: number, jetstream: boolean): string {
   return [
     "# Written by jetmq at every start of its embedded nats-server.",
     "host: 127.0.0.1",
     `port: ${port === 0 ? -1 : port}`,
     `ports_file_dir: ${JSON.stringify(dataDir)}`,
     "max_payload: 8MB",
-    `jetstream { store_dir: ${JSON.stringify(dataDir)} }`,
+    jetstream ? `jetstream { store_dir: ${JSON.stringify(dataDir)} }` : "",
     "",
   ].join("\n");
 }

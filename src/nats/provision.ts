@@ -4,8 +4,8 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamClient,
-  jetstreamManager,
   type JetStreamManager,
+  jetstreamManager,
   RetentionPolicy,
   StorageType,
 } from "@nats-io/jetstream";

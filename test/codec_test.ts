@@ -1,0 +1,106 @@
+import { describe, expect, test } from "bun:test";
+import * as mqttPacket from "mqtt-packet";
+import type { Packet } from "mqtt-packet";
+import { PacketDecoder } from "../src/mqtt/codec.ts";
+import { encodePublish } from "../src/mqtt/packets.ts";
+import type { ProtocolError } from "../src/errors.ts";
+
+function decoder(max = 1024) {
+  const packets: Packet[] = [];
+  const errors: ProtocolError[] = [];
+  const d = new PacketDecoder(max, {
+    packet: (p) => packets.push(p),
+    error: (e) => errors.push(e),
+  });
+  return { d, packets, errors };
+}
+
+const connectBytes = mqttPacket.generate({
+  cmd: "connect",
+  protocolId: "MQTT",
+  protocolVersion: 4,
+  clientId: "c1",
+  clean: true,
+  keepalive: 30,
+});
+const publishBytes = (topic: string, payload: string) =>
+  mqttPacket.generate({ cmd: "publish", topic, payload, qos: 0, dup: false, retain: false });
+
+describe("codec", () => {
+  test("packets split at every byte boundary are reassembled", () => {
+    const { d, packets, errors } = decoder();
+    const stream = Buffer.concat([connectBytes, publishBytes("a/b", "hello")]);
+    for (const byte of stream) d.push(Uint8Array.of(byte));
+    expect(errors).toEqual([]);
+    expect(packets.map((p) => p.cmd)).toEqual(["connect", "publish"]);
+  });
+
+  test("several packets in one chunk are all decoded in order", () => {
+    const { d, packets } = decoder();
+    d.push(Buffer.concat([connectBytes, publishBytes("a", "1"), publishBytes("b", "2")]));
+    expect(packets.map((p) => (p.cmd === "publish" ? p.topic : p.cmd))).toEqual([
+      "connect",
+      "a",
+      "b",
+    ]);
+  });
+
+  test("an oversized packet is refused from its header, before its body arrives", () => {
+    const { d, packets, errors } = decoder(100);
+    d.push(Uint8Array.of(0x30, 0xc8, 0x01)); // PUBLISH announcing 200 bytes
+    expect(packets).toEqual([]);
+    expect(errors[0]?.message).toContain("Packet of 203 bytes exceeds max_packet_size 100");
+  });
+
+  test("a remaining length over four bytes is malformed", () => {
+    const { d, errors } = decoder();
+    d.push(Uint8Array.of(0x30, 0xff, 0xff, 0xff, 0xff, 0x01));
+    expect(errors[0]?.message).toContain("more than 4 bytes");
+  });
+
+  test("a CONNECT with an unknown protocol level still reaches the handler [MQTT-3.1.2-2]", () => {
+    const { d, packets, errors } = decoder();
+    const bytes = Buffer.from(connectBytes);
+    bytes[8] = 6; // protocol level byte after 0x10, length, 0x00 0x04 "MQTT"
+    d.push(bytes);
+    expect(errors).toEqual([]);
+    expect(packets[0]).toMatchObject({ cmd: "connect", protocolId: "MQTT", protocolVersion: 6 });
+  });
+
+  test("reserved header flags are a protocol error [MQTT-2.2.2-2]", () => {
+    const { d, errors } = decoder();
+    d.push(connectBytes);
+    d.push(Uint8Array.of(0xc1, 0x00)); // PINGREQ with a flag bit set
+    expect(errors[0]?.message).toContain("Malformed packet");
+  });
+
+  test("a bad first header byte is refused before the rest of the packet arrives", () => {
+    for (
+      const [byte, why] of [[0x47, "of PUBACK must be 0x0"], [0x80, "of SUBSCRIBE must be 0x2"], [
+        0x00,
+        "type 0 is reserved",
+      ], [0x36, "QoS 3"]] as const
+    ) {
+      const { d, errors } = decoder();
+      d.push(Uint8Array.of(byte, 0x7f)); // promises 127 more bytes that never come
+      expect(errors[0]?.message).toContain(why);
+    }
+  });
+
+  test("the fast PUBLISH encoder matches mqtt-packet byte for byte", () => {
+    const te = new TextEncoder();
+    for (const size of [0, 10, 200, 20_000]) {
+      const payload = new Uint8Array(size).fill(7);
+      const ours = encodePublish(te.encode("a/b"), payload, 0, false);
+      const theirs = mqttPacket.generate({
+        cmd: "publish",
+        topic: "a/b",
+        payload: Buffer.from(payload),
+        qos: 0,
+        dup: false,
+        retain: false,
+      });
+      expect(Buffer.from(ours).equals(theirs)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestBroker, type TestBroker } from "../helpers/broker.ts";
+import { mqttjs } from "../helpers/mqtt_clients.ts";
+import { startNats, type TestNats } from "../helpers/nats_server.ts";
+import { finish, run } from "../helpers/process.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+let nats: TestNats;
+let broker: TestBroker;
+beforeAll(async () => {
+  nats = await startNats();
+  broker = await startTestBroker(nats.url);
+});
+afterAll(async () => {
+  await broker.stop();
+  await nats.stop();
+});
+
+// Debian's paho belongs to Debian's python3, which may not be the first python3 on PATH.
+const DEBIAN_PYTHON = "/usr/bin/python3";
+
+const mosquittoPub = (...args: string[]) =>
+  run(["mosquitto_pub", "-h", "127.0.0.1", "-p", String(broker.port), ...args]);
+
+describe("real command-line and library clients", () => {
+  test("mosquitto_pub → jetmq → mosquitto_sub", async () => {
+    const before = broker.natsSubscriptionCount();
+    const sub = Bun.spawn(
+      [
+        "mosquitto_sub",
+        ...[
+          "-h",
+          "127.0.0.1",
+          "-p",
+          String(broker.port),
+          "-t",
+          "mosq/#",
+          "-v",
+          "-C",
+          "3",
+          "-W",
+          "20",
+        ],
+      ],
+      { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+    );
+    await waitFor(() => broker.natsSubscriptionCount() > before, {
+      what: "mosquitto_sub's subscription",
+    });
+    for (const [t, m] of [["mosq", "zero"], ["mosq/a", "one"], ["mosq/a/b", "two words"]]) {
+      expect((await mosquittoPub("-t", t as string, "-m", m as string)).code).toBe(0);
+    }
+    const out = await finish(sub);
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim().split("\n")).toEqual([
+      "mosq zero",
+      "mosq/a one",
+      "mosq/a/b two words",
+    ]);
+  });
+
+  test("mosquitto_pub with MQTT 3.1 (-V mqttv31) is accepted", async () => {
+    await using c = await mqttjs(broker.url);
+    await c.client.subscribeAsync("v31");
+    const pub = await mosquittoPub("-V", "mqttv31", "-i", "v31-client", "-t", "v31", "-m", "old");
+    expect(pub.code).toBe(0);
+    expect((await c.waitMessages(1))[0]?.payload).toBe("old");
+  });
+
+  test("mosquitto_pub with MQTT 5 is refused with CONNACK 0x01 until MQTT 5 exists [MQTT-3.1.2-2]", async () => {
+    const pub = await mosquittoPub("-V", "mqttv5", "-i", "v5-client", "-t", "v5", "-m", "x");
+    expect(pub.code).not.toBe(0);
+    await broker.logged("client.closed", (r) => String(r.reason).includes("level 5"));
+  });
+
+  test("Python paho publishes to and receives from jetmq", async () => {
+    await using js = await mqttjs(broker.url);
+    await js.client.subscribeAsync("paho/#");
+    const script = `
+import sys, paho.mqtt.client as mqtt
+got = []
+def on_connect(c, u, f, rc):
+    c.subscribe("paho/echo")
+def on_subscribe(c, u, mid, granted):
+    c.publish("paho/echo", "from paho")
+def on_message(c, u, msg):
+    got.append((msg.topic, msg.payload.decode()))
+    c.disconnect()
+c = mqtt.Client(client_id="paho-test", clean_session=True)
+c.on_connect, c.on_subscribe, c.on_message = on_connect, on_subscribe, on_message
+c.connect("127.0.0.1", int(sys.argv[1]), keepalive=30)
+c.loop_forever(timeout=1.0)
+print(got[0][0], got[0][1])
+`;
+    const out = await run([DEBIAN_PYTHON, "-c", script, String(broker.port)]);
+    expect(out.stderr).toBe("");
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim()).toBe("paho/echo from paho");
+    expect((await js.waitMessages(1))[0]).toMatchObject({
+      topic: "paho/echo",
+      payload: "from paho",
+    });
+  });
+});

@@ -1,0 +1,98 @@
+import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { mqttjs } from "../helpers/mqtt_clients.ts";
+import { startNats } from "../helpers/nats_server.ts";
+import { finish, run } from "../helpers/process.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const MAIN = join(import.meta.dir, "../../src/main.ts");
+const bun = process.execPath;
+
+interface Started {
+  readonly proc: ReturnType<typeof spawnMain>;
+  readonly lines: Array<Record<string, unknown>>;
+  readonly port: number;
+}
+
+function spawnMain(args: string[], env: Record<string, string> = {}) {
+  return Bun.spawn([bun, MAIN, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    env: { ...process.env, ...env },
+  });
+}
+
+/** Starts jetmq as a user would and waits for its "broker.started" log line. */
+async function startMain(args: string[]): Promise<Started> {
+  const proc = spawnMain(args);
+  const lines: Array<Record<string, unknown>> = [];
+  void (async () => {
+    let rest = "";
+    for await (const chunk of proc.stdout) {
+      const parts = (rest + new TextDecoder().decode(chunk)).split("\n");
+      rest = parts.pop() ?? "";
+      for (const p of parts) if (p.trim()) lines.push(JSON.parse(p) as Record<string, unknown>);
+    }
+  })();
+  const started = await waitFor(() => lines.find((l) => l.event === "broker.started"), {
+    timeoutMs: 20_000,
+    what: "jetmq to start",
+  });
+  return { proc, lines, port: Number(String(started.mqtt).split(":").pop()) };
+}
+
+describe("jetmq as a process (src/main.ts)", () => {
+  test("with no NATS URL it runs an embedded nats-server, serves MQTT, and stops both on SIGTERM", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "jetmq-main-"));
+    try {
+      const { proc, lines, port } = await startMain([
+        ...["--port", "0", "--monitor-port", "0", "--embedded-nats-port", "0"],
+        ...["--data-dir", dataDir, "--host", "127.0.0.1"],
+      ]);
+      const nats = lines.find((l) => l.event === "nats.embedded.started");
+      expect(nats?.dataDir).toBe(dataDir);
+      expect(readdirSync(dataDir)).toContain("jetstream");
+
+      await using sub = await mqttjs(`mqtt://127.0.0.1:${port}`);
+      await using pub = await mqttjs(`mqtt://127.0.0.1:${port}`);
+      await sub.client.subscribeAsync("main/#");
+      await pub.client.publishAsync("main/x", "through the embedded server");
+      expect((await sub.waitMessages(1))[0]?.payload).toBe("through the embedded server");
+
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      expect(lines.map((l) => l.event)).toEqual(
+        expect.arrayContaining(["broker.stopping", "broker.stopped", "nats.embedded.stopped"]),
+      );
+      const pid = Number(nats?.pid);
+      expect(existsSync(`/proc/${pid}`)).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test("--help lists every option with its environment variable and default", async () => {
+    const out = await run([bun, MAIN, "--help"]);
+    expect(out.code).toBe(0);
+    for (const text of ["--port", "JETMQ_PORT", "1883", "JETMQ_NATS_URL", "JETMQ_LOG_LEVEL"]) {
+      expect(out.stdout).toContain(text);
+    }
+  });
+
+  test("an invalid option stops start-up with a message naming it", async () => {
+    const out = await run([bun, MAIN, "--max-packet-size", "huge"]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('option "max_packet_size" (JETMQ_MAX_PACKET_SIZE)');
+  });
+
+  test("a NATS server without JetStream is refused with a clear error", async () => {
+    await using plain = await startNats({ jetstream: false });
+    const proc = spawnMain(["--port", "0", "--monitor-port", "0"], { JETMQ_NATS_URL: plain.url });
+    const out = await finish(proc);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain("JetStream is not enabled");
+  });
+});

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { IConnectPacket } from "mqtt-packet";
+import { connect } from "../../handlers/connect.ts";
+import type { Effect, SessionRef } from "../../handlers/types.ts";
+import { sessionKey, TAKEOVER_SUBJECTS } from "../../src/nats/names.ts";
+import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+let env: HandlerEnv;
+beforeAll(async () => {
+  env = await handlerEnv();
+});
+afterAll(async () => {
+  await env[Symbol.asyncDispose]();
+});
+
+const packet = (over: Partial<IConnectPacket> = {}): IConnectPacket => ({
+  cmd: "connect",
+  protocolId: "MQTT",
+  protocolVersion: 4,
+  clientId: `c-${crypto.randomUUID().slice(0, 8)}`,
+  clean: true,
+  keepalive: 30,
+  ...over,
+});
+
+const bound = (fx: Effect[]): SessionRef => {
+  const b = fx.find((e) => e.kind === "bind");
+  if (!b || b.kind !== "bind") throw new Error("no bind effect");
+  return b.session;
+};
+
+describe("connect handler", () => {
+  test("MQTT 3.1.1 is accepted and the session record is created in KV", async () => {
+    const p = packet();
+    const fx = await connect(p, env.ctx(null, "conn-a"));
+    expect(fx[1]).toEqual({
+      kind: "send",
+      packet: { cmd: "connack", returnCode: 0, sessionPresent: false },
+    });
+    const session = bound(fx);
+    expect(session).toMatchObject({
+      clientId: p.clientId,
+      clean: true,
+      keepalive: 30,
+      protocolVersion: 4,
+    });
+    const record = await env.sessions.get(sessionKey(p.clientId));
+    expect(record).toMatchObject({
+      clientId: p.clientId,
+      clean: true,
+      owner: { connection: "conn-a" },
+    });
+  });
+
+  test("MQTT 3.1 (MQIsdp, level 3) is accepted", async () => {
+    const fx = await connect(packet({ protocolId: "MQIsdp", protocolVersion: 3 }), env.ctx());
+    expect(fx[1]).toMatchObject({ packet: { cmd: "connack", returnCode: 0 } });
+    expect(bound(fx).protocolVersion).toBe(3);
+  });
+
+  for (
+    const [id, level] of [["MQTT", 5], ["MQTT", 6], ["MQTT", 3], ["MQIsdp", 4]] as const
+  ) {
+    test(`"${id}" level ${level} gets CONNACK 0x01 and a close [MQTT-3.1.2-2]`, async () => {
+      const p = packet({ protocolId: id, protocolVersion: level as 4 });
+      const fx = await connect(p, env.ctx());
+      expect(fx[0]).toEqual({
+        kind: "send",
+        packet: { cmd: "connack", returnCode: 1, sessionPresent: false },
+      });
+      expect(fx[1]).toMatchObject({ kind: "close" });
+      expect(await env.sessions.get(sessionKey(p.clientId))).toBeNull();
+    });
+  }
+
+  test("an empty client id with clean=0 gets CONNACK 0x02 [MQTT-3.1.3-8]", async () => {
+    const fx = await connect(packet({ clientId: "", clean: false }), env.ctx());
+    expect(fx[0]).toMatchObject({ packet: { cmd: "connack", returnCode: 2 } });
+    expect(fx[1]).toMatchObject({ kind: "close" });
+    expect(await env.sessions.get(sessionKey(""))).toBeNull();
+  });
+
+  test("an empty client id with clean=1 gets a generated id [MQTT-3.1.3-6]", async () => {
+    const a = bound(await connect(packet({ clientId: "" }), env.ctx()));
+    const b = bound(await connect(packet({ clientId: "" }), env.ctx()));
+    expect(a.clientId).toMatch(/^jetmq-/);
+    expect(a.clientId).not.toBe(b.clientId);
+    expect(await env.sessions.get(a.key)).toMatchObject({ clientId: a.clientId });
+  });
+
+  test("a persistent session is present on reconnect and its subscriptions restored [MQTT-3.2.2-2]", async () => {
+    const clientId = `p-${crypto.randomUUID().slice(0, 8)}`;
+    const first = await connect(packet({ clientId, clean: false }), env.ctx(null, "conn-1"));
+    expect(first[1]).toMatchObject({ packet: { sessionPresent: false } });
+    await env.sessions.update(sessionKey(clientId), "conn-1", (r) => ({
+      ...r,
+      subscriptions: { "foo/#": 0, "a/+": 0 },
+    }));
+    const second = await connect(packet({ clientId, clean: false }), env.ctx(null, "conn-2"));
+    expect(second[1]).toMatchObject({ packet: { returnCode: 0, sessionPresent: true } });
+    expect(second[2]).toEqual({
+      kind: "subscribe",
+      grants: [
+        { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"] },
+        { filter: "a/+", qos: 0, subjects: ["a.*"] },
+      ],
+    });
+    expect(bound(second).generation).toBeGreaterThan(bound(first).generation);
+  });
+
+  test("clean=1 discards a stored persistent session [MQTT-3.1.2-6]", async () => {
+    const clientId = `p-${crypto.randomUUID().slice(0, 8)}`;
+    await connect(packet({ clientId, clean: false }), env.ctx(null, "conn-1"));
+    await env.sessions.update(
+      sessionKey(clientId),
+      "conn-1",
+      (r) => ({ ...r, subscriptions: { x: 0 } }),
+    );
+    const fx = await connect(packet({ clientId, clean: true }), env.ctx(null, "conn-2"));
+    expect(fx[1]).toMatchObject({ packet: { sessionPresent: false } });
+    expect(fx.some((e) => e.kind === "subscribe")).toBe(false);
+    expect((await env.sessions.get(sessionKey(clientId)))?.subscriptions).toEqual({});
+  });
+
+  test("taking over a client id announces the new generation to every instance [MQTT-3.1.4-2]", async () => {
+    const clientId = `t-${crypto.randomUUID().slice(0, 8)}`;
+    const seen: Array<{ subject: string; generation: number }> = [];
+    const sub = env.nc.subscribe(TAKEOVER_SUBJECTS, {
+      callback: (_e, m) =>
+        void seen.push({
+          subject: m.subject,
+          generation: m.json<{ generation: number }>().generation,
+        }),
+    });
+    await env.nc.flush();
+    bound(await connect(packet({ clientId }), env.ctx(null, "conn-1")));
+    const second = bound(await connect(packet({ clientId }), env.ctx(null, "conn-2")));
+    await waitFor(() => seen.length === 1, { what: "one takeover notice" });
+    expect(seen[0]).toEqual({
+      subject: `$JETMQ.ctl.takeover.${sessionKey(clientId)}`,
+      generation: second.generation,
+    });
+    sub.unsubscribe();
+  });
+
+  test("concurrent CONNECTs with one client id each get a distinct generation (compare-and-set)", async () => {
+    const clientId = `r-${crypto.randomUUID().slice(0, 8)}`;
+    const results = await Promise.all(
+      Array.from(
+        { length: 5 },
+        (_, i) => connect(packet({ clientId }), env.ctx(null, `conn-${i}`)),
+      ),
+    );
+    const generations = new Set(results.map((fx) => bound(fx).generation));
+    expect(generations.size).toBe(5);
+    const record = await env.sessions.get(sessionKey(clientId));
+    const winner = results.reduce((a, b) => (bound(a).generation > bound(b).generation ? a : b));
+    expect(record?.owner?.connection).toBe(`conn-${results.indexOf(winner)}`);
+  });
+});

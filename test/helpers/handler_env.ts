@@ -1,0 +1,48 @@
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { HandlerContext, SessionRef } from "../../handlers/types.ts";
+import { createLogger } from "../../src/log.ts";
+import { Bus } from "../../src/nats/bus.ts";
+import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
+import { SessionStore } from "../../src/nats/sessions.ts";
+import type { LogRecord } from "./broker.ts";
+import { startNats, type TestNats } from "./nats_server.ts";
+
+export interface HandlerEnv extends AsyncDisposable {
+  readonly nats: TestNats;
+  readonly nc: NatsConnection;
+  readonly store: StoreHandles;
+  readonly sessions: SessionStore;
+  readonly bus: Bus;
+  readonly logs: LogRecord[];
+  /** A handler context as the front would build it for one connection. */
+  ctx(session?: SessionRef | null, connectionId?: string): HandlerContext;
+}
+
+/** A real nats-server with jetmq's store provisioned, for calling handlers directly. */
+export async function handlerEnv(): Promise<HandlerEnv> {
+  const nats = await startNats();
+  const nc = await nats.client();
+  const logs: LogRecord[] = [];
+  const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as LogRecord));
+  const store = await provisionStore(nc, { replicas: 1, apiTimeoutMs: 5000, log });
+  const bus = new Bus(nc, store.js);
+  const sessions = new SessionStore(store.sessions);
+  return {
+    nats,
+    nc,
+    store,
+    sessions,
+    bus,
+    logs,
+    ctx: (session = null, connectionId = "conn-1") => ({
+      instanceId: "test-instance",
+      connectionId,
+      remoteAddress: "127.0.0.1:1",
+      session,
+      sessions,
+      bus,
+      log,
+    }),
+    [Symbol.asyncDispose]: () => nats.stop(),
+  };
+}

@@ -1,0 +1,49 @@
+import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
+import { waitFor } from "./wait.ts";
+
+export interface Received {
+  topic: string;
+  payload: string;
+  qos: number;
+  retain: boolean;
+}
+
+export interface TestClient extends AsyncDisposable {
+  readonly client: MqttClient;
+  readonly connack: IConnackPacket;
+  readonly received: Received[];
+  /** Waits until at least `n` messages arrived; returns them all. */
+  waitMessages(n: number, timeoutMs?: number): Promise<Received[]>;
+}
+
+/** An MQTT.js client that records what it receives; no automatic reconnects. */
+export async function mqttjs(url: string, options: IClientOptions = {}): Promise<TestClient> {
+  const client = mqtt.connect(url, {
+    clientId: `js-${crypto.randomUUID().slice(0, 8)}`,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    ...options,
+  });
+  const connack = await new Promise<IConnackPacket>((resolve, reject) => {
+    client.once("connect", resolve);
+    client.once("error", reject);
+    client.once("close", () => reject(new Error("closed before CONNACK")));
+  });
+  const received: Received[] = [];
+  client.on("message", (topic, payload, packet) => {
+    received.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain });
+  });
+  return {
+    client,
+    connack,
+    received,
+    waitMessages: (n, timeoutMs = 5000) =>
+      waitFor(() => (received.length >= n ? received : undefined), {
+        timeoutMs,
+        what: `${n} messages`,
+      }),
+    [Symbol.asyncDispose]: async () => {
+      await client.endAsync(true).catch(() => {});
+    },
+  };
+}

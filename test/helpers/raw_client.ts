@@ -1,0 +1,89 @@
+import type { Socket } from "bun";
+import * as mqttPacket from "mqtt-packet";
+import type { IConnackPacket, IConnectPacket, Packet } from "mqtt-packet";
+import { waitFor } from "./wait.ts";
+
+/**
+ * A byte-level MQTT client for tests that need exact packets: malformed input, raw flags,
+ * a reader that stops reading. Server packets are decoded with mqtt-packet.
+ */
+export class RawClient implements AsyncDisposable {
+  readonly packets: Packet[] = [];
+  closed = false;
+  #taken = 0;
+  #socket: Socket<undefined> | null = null;
+
+  static async open(port: number): Promise<RawClient> {
+    const client = new RawClient();
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    parser.on("packet", (p: Packet) => client.packets.push(p));
+    client.#socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_s, chunk) => {
+          parser.parse(chunk);
+        },
+        close: () => {
+          client.closed = true;
+        },
+        error: () => {
+          client.closed = true;
+        },
+      },
+    });
+    return client;
+  }
+
+  /** Sends a packet object (encoded as MQTT 3.1.1) or raw bytes. */
+  send(data: Packet | Uint8Array): void {
+    const bytes = data instanceof Uint8Array
+      ? data
+      : mqttPacket.generate(data, { protocolVersion: 4 });
+    this.#socket?.write(bytes);
+  }
+
+  async connect(options: Partial<IConnectPacket> = {}): Promise<IConnackPacket> {
+    this.send({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clean: true,
+      keepalive: 0,
+      clientId: `raw-${crypto.randomUUID().slice(0, 8)}`,
+      ...options,
+    });
+    return (await this.next("connack")) as IConnackPacket;
+  }
+
+  /** The next packet of kind `cmd` not returned before. */
+  async next(cmd: Packet["cmd"], timeoutMs = 5000): Promise<Packet> {
+    return await waitFor(() => {
+      for (let i = this.#taken; i < this.packets.length; i++) {
+        const p = this.packets[i] as Packet;
+        if (p.cmd === cmd) {
+          this.#taken = i + 1;
+          return p;
+        }
+      }
+      return undefined;
+    }, { timeoutMs, what: `a ${cmd.toUpperCase()} packet` });
+  }
+
+  async waitClosed(timeoutMs = 5000): Promise<void> {
+    await waitFor(() => this.closed, { timeoutMs, what: "the server to close the connection" });
+  }
+
+  pauseReading(): void {
+    this.#socket?.pause();
+  }
+
+  close(): void {
+    this.#socket?.end();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.#socket?.terminate();
+    return Promise.resolve();
+  }
+}
