@@ -15,6 +15,9 @@ import {
 
 const PROTOCOL_NAMES: Record<number, string> = { 3: "MQIsdp", 4: "MQTT" };
 
+/** A client id taken over again within this time of its last takeover is flapping: it waits. */
+export const FLAP_WINDOW_MS = 1000;
+
 /** CONNECT: checks protocol and client id, claims the session in JetStream, answers CONNACK. */
 export async function connect(packet: IConnectPacket, ctx: HandlerContext): Promise<Effect[]> {
   const refused = checkProtocol(packet) ?? checkClientId(packet);
@@ -24,24 +27,39 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   const clean = packet.clean !== false;
   const protocolVersion = packet.protocolVersion ?? 4;
   const key = sessionKey(clientId);
-  const claim = await ctx.sessions.claim(key, (previous) => ({
-    v: 1,
-    clientId,
-    clean,
-    protocolVersion,
-    subscriptions: !clean && previous && !previous.clean ? previous.subscriptions : {},
-    owner: { instance: ctx.instanceId, connection: ctx.connectionId },
-    connectedAt: new Date().toISOString(),
-  }));
-  const sessionPresent = !clean && claim.previous !== null && !claim.previous.clean;
+  const now = Date.now();
+  const claim = await ctx.sessions.claim(key, (previous) => {
+    if (isFlapping(previous, now)) return null;
+    return {
+      v: 1,
+      clientId,
+      clean,
+      protocolVersion,
+      subscriptions: !clean && previous && !previous.clean ? previous.subscriptions : {},
+      owner: { instance: ctx.instanceId, connection: ctx.connectionId },
+      connectedAt: new Date(now).toISOString(),
+      takeoverAt: previous?.owner ? new Date(now).toISOString() : null,
+    };
+  });
+  if (!claim) {
+    return [{
+      kind: "defer",
+      ms: FLAP_WINDOW_MS,
+      reason: `Client id "${clientId}" was taken over less than ${FLAP_WINDOW_MS} ms ago`,
+    }];
+  }
+  const previous = claim.previous;
+  const sessionPresent = !clean && previous !== null && !previous.clean;
 
   // Whoever held the session, on any instance, closes its connection [MQTT-3.1.4-2].
-  if (claim.previous?.owner) {
+  if (previous?.owner) {
     ctx.bus.notify(
       takeoverSubject(key),
       new TextEncoder().encode(JSON.stringify({ generation: claim.generation })),
     );
   }
+  // A clean start discards the stored session with its queued messages [MQTT-3.1.2-6].
+  if (clean && previous && !previous.clean) await discardConsumers(key, previous, ctx);
 
   const session: SessionRef = {
     key,
@@ -65,8 +83,15 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     send(connack(ConnackCode.accepted, sessionPresent)),
   ];
   const grants = sessionPresent ? restoredGrants(claim.record, ctx) : [];
-  if (grants.length > 0) effects.push({ kind: "subscribe", grants });
+  if (grants.length > 0) effects.push({ kind: "subscribe", grants, resume: true });
   return effects;
+}
+
+/** Owned by a connection that itself took the session over moments ago: a takeover loop. */
+function isFlapping(previous: SessionRecord | null, now: number): boolean {
+  if (!previous?.owner || !previous.takeoverAt) return false;
+  const at = Date.parse(previous.takeoverAt);
+  return now - at < FLAP_WINDOW_MS && now >= at;
 }
 
 function checkProtocol(packet: IConnectPacket): Effect[] | null {
@@ -90,10 +115,22 @@ function checkClientId(packet: IConnectPacket): Effect[] | null {
   ];
 }
 
+async function discardConsumers(
+  key: string,
+  previous: SessionRecord,
+  ctx: HandlerContext,
+): Promise<void> {
+  for (const [filter, qos] of Object.entries(previous.subscriptions)) {
+    const grant = grantFor(filter, qos, true);
+    if (grant instanceof TopicError || !grant.stored) continue;
+    for (const subject of grant.subjects) await ctx.consumers.remove(key, subject);
+  }
+}
+
 function restoredGrants(record: SessionRecord, ctx: HandlerContext): Grant[] {
   const grants: Grant[] = [];
   for (const [filter, qos] of Object.entries(record.subscriptions)) {
-    const grant = grantFor(filter, qos);
+    const grant = grantFor(filter, qos, true);
     if (grant instanceof TopicError) {
       ctx.log.warn("session.filter_dropped", { clientId: record.clientId, filter });
     } else grants.push(grant);

@@ -1,42 +1,115 @@
 import type { ISubscribePacket } from "mqtt-packet";
 import { TopicError } from "../src/errors.ts";
 import { suback, SUBACK_FAILURE } from "../src/mqtt/packets.ts";
-import { grantFor } from "./grants.ts";
-import { close, type Effect, type Grant, type HandlerContext, send } from "./types.ts";
+import type { QoS, SessionRecord } from "../src/nats/sessions.ts";
+import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT } from "./grants.ts";
+import {
+  close,
+  type Effect,
+  type Grant,
+  type HandlerContext,
+  send,
+  type SessionRef,
+} from "./types.ts";
 
 /**
- * SUBSCRIBE: each filter is granted or refused on its own (0x80), persistent sessions record
- * the granted filters, and delivery starts before SUBACK goes out.
+ * SUBSCRIBE: each filter is granted or refused on its own (0x80). Persistent sessions record
+ * the granted filters and get a durable consumer per subject of each QoS 1 filter, so that
+ * messages are kept while they are away; all of it exists before SUBACK goes out.
  */
 export async function subscribe(packet: ISubscribePacket, ctx: HandlerContext): Promise<Effect[]> {
   const session = ctx.session;
   if (!session) return [close("SUBSCRIBE before CONNECT")];
   const granted: number[] = [];
   const grants: Grant[] = [];
-  for (const { topic, qos } of packet.subscriptions) {
-    const grant = grantFor(topic, qos);
+  const indexOf = new Map<Grant, number>();
+  packet.subscriptions.forEach(({ topic, qos }, i) => {
+    const grant = grantFor(topic, qos, !session.clean);
     if (grant instanceof TopicError) {
-      ctx.log.info("subscribe.refused", {
-        clientId: session.clientId,
-        filter: topic,
-        reason: grant.message,
-      });
+      refused(ctx, session, topic, grant.message);
       granted.push(SUBACK_FAILURE);
     } else {
       grants.push(grant);
+      indexOf.set(grant, i);
       granted.push(grant.qos);
     }
-  }
+  });
+  let accepted = grants;
   if (!session.clean && grants.length > 0) {
-    const owned = await ctx.sessions.update(session.key, ctx.connectionId, (record) => {
-      const subscriptions = { ...record.subscriptions };
-      for (const g of grants) subscriptions[g.filter] = g.qos;
-      return { ...record, subscriptions };
-    });
-    if (!owned) return [close("Session taken over by a newer connection [MQTT-3.1.4-2]")];
+    const stored = await storeGrants(session, grants, ctx);
+    if (!stored) return [close("Session taken over by a newer connection [MQTT-3.1.4-2]")];
+    accepted = stored;
+    for (const g of grants) {
+      if (!accepted.includes(g)) granted[indexOf.get(g) ?? 0] = SUBACK_FAILURE;
+    }
   }
   const effects: Effect[] = [];
-  if (grants.length > 0) effects.push({ kind: "subscribe", grants });
+  if (accepted.length > 0) effects.push({ kind: "subscribe", grants: accepted });
   effects.push(send(suback(packet.messageId ?? 0, granted)));
   return effects;
+}
+
+function refused(ctx: HandlerContext, session: SessionRef, filter: string, reason: string): void {
+  ctx.log.info("subscribe.refused", { clientId: session.clientId, filter, reason });
+}
+
+/**
+ * Records the grants in the session (compare-and-set, fenced by ownership), refusing those that
+ * would take the session's in-flight window past 65535, then creates their consumers. Returns
+ * the accepted grants, or null when the session has a newer owner.
+ */
+async function storeGrants(
+  session: SessionRef,
+  grants: readonly Grant[],
+  ctx: HandlerContext,
+): Promise<Grant[] | null> {
+  let accepted: Grant[] = [];
+  let replaced: Record<string, QoS> = {};
+  const owned = await ctx.sessions.update(session.key, ctx.connectionId, (record) => {
+    const subscriptions = { ...record.subscriptions };
+    accepted = [];
+    replaced = {};
+    for (const g of grants) {
+      const before = subscriptions[g.filter];
+      delete subscriptions[g.filter];
+      if (
+        inFlightWindow(subscriptions, ctx) + consumersOf(g) * ctx.maxAckPending >
+          MAX_SESSION_IN_FLIGHT
+      ) {
+        if (before !== undefined) subscriptions[g.filter] = before;
+        refused(
+          ctx,
+          session,
+          g.filter,
+          `The session's in-flight window would pass ${MAX_SESSION_IN_FLIGHT}`,
+        );
+        continue;
+      }
+      if (before !== undefined) replaced[g.filter] = before;
+      subscriptions[g.filter] = g.qos;
+      accepted.push(g);
+    }
+    return { ...record, subscriptions };
+  });
+  if (!owned) return null;
+  for (const g of accepted) {
+    // A QoS 1 subscription keeps its consumer, and its queue, when it is replaced [MQTT-3.8.4-3].
+    if (g.stored) { for (const s of g.subjects) await ctx.consumers.ensure(session.key, s); }
+    else if ((replaced[g.filter] ?? 0) > 0) {
+      for (const s of g.subjects) await ctx.consumers.remove(session.key, s);
+    }
+  }
+  return accepted;
+}
+
+function inFlightWindow(
+  subscriptions: SessionRecord["subscriptions"],
+  ctx: HandlerContext,
+): number {
+  let total = 0;
+  for (const [filter, qos] of Object.entries(subscriptions)) {
+    const g = grantFor(filter, qos, true);
+    if (!(g instanceof TopicError)) total += consumersOf(g) * ctx.maxAckPending;
+  }
+  return total;
 }

@@ -1,6 +1,7 @@
 import type { Packet } from "mqtt-packet";
 import type { Logger } from "../src/log.ts";
 import type { Bus } from "../src/nats/bus.ts";
+import type { SessionConsumers } from "../src/nats/consumers.ts";
 import type { QoS, SessionStore } from "../src/nats/sessions.ts";
 
 /** The session a connection is bound to after CONNECT. */
@@ -20,6 +21,11 @@ export interface Grant {
   readonly filter: string;
   readonly qos: QoS;
   readonly subjects: readonly string[];
+  /**
+   * QoS 1/2 messages come from the session's durable consumers (one per subject), not from
+   * the plain subjects: true for persistent sessions' QoS 1/2 subscriptions.
+   */
+  readonly stored: boolean;
 }
 
 /** What a handler wants done to its connection; the front applies effects in order. */
@@ -27,8 +33,17 @@ export type Effect =
   | { readonly kind: "send"; readonly packet: Packet }
   | { readonly kind: "close"; readonly reason: string; readonly graceful?: boolean }
   | { readonly kind: "bind"; readonly session: SessionRef }
-  | { readonly kind: "subscribe"; readonly grants: readonly Grant[] }
-  | { readonly kind: "unsubscribe"; readonly filters: readonly string[] };
+  | {
+    readonly kind: "subscribe";
+    readonly grants: readonly Grant[];
+    /** The session resumed: its consumers' unacknowledged messages are sent again now. */
+    readonly resume?: boolean;
+  }
+  | { readonly kind: "unsubscribe"; readonly filters: readonly string[] }
+  /** The client acknowledged the QoS 1 delivery with this packet identifier. */
+  | { readonly kind: "acked"; readonly packetId: number }
+  /** Handle this packet again after `ms`, holding back the connection's later packets. */
+  | { readonly kind: "defer"; readonly ms: number; readonly reason: string };
 
 /** Everything a handler may use. Handlers keep nothing between calls. */
 export interface HandlerContext {
@@ -38,7 +53,10 @@ export interface HandlerContext {
   /** Null until CONNECT has been accepted. */
   readonly session: SessionRef | null;
   readonly sessions: SessionStore;
+  readonly consumers: SessionConsumers;
   readonly bus: Bus;
+  /** max_ack_pending of each consumer: a session's consumers may hold 65535 in all. */
+  readonly maxAckPending: number;
   readonly log: Logger;
 }
 

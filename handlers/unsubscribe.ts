@@ -1,8 +1,14 @@
 import type { IUnsubscribePacket } from "mqtt-packet";
+import { TopicError } from "../src/errors.ts";
 import { unsuback } from "../src/mqtt/packets.ts";
+import type { QoS } from "../src/nats/sessions.ts";
+import { grantFor } from "./grants.ts";
 import { close, type Effect, type HandlerContext, send } from "./types.ts";
 
-/** UNSUBSCRIBE: stops delivery, forgets the filters, and always answers UNSUBACK [MQTT-3.10.4-4]. */
+/**
+ * UNSUBSCRIBE: stops delivery and forgets the filters with the messages queued for them, and
+ * always answers UNSUBACK [MQTT-3.10.4-4].
+ */
 export async function unsubscribe(
   packet: IUnsubscribePacket,
   ctx: HandlerContext,
@@ -11,12 +17,23 @@ export async function unsubscribe(
   if (!session) return [close("UNSUBSCRIBE before CONNECT")];
   const filters = packet.unsubscriptions;
   if (!session.clean) {
+    let removed: Array<[string, QoS]> = [];
     const owned = await ctx.sessions.update(session.key, ctx.connectionId, (record) => {
       const subscriptions = { ...record.subscriptions };
-      for (const f of filters) delete subscriptions[f];
+      removed = [];
+      for (const f of filters) {
+        const qos = subscriptions[f];
+        if (qos !== undefined) removed.push([f, qos]);
+        delete subscriptions[f];
+      }
       return { ...record, subscriptions };
     });
     if (!owned) return [close("Session taken over by a newer connection [MQTT-3.1.4-2]")];
+    for (const [filter, qos] of removed) {
+      const grant = grantFor(filter, qos, true);
+      if (grant instanceof TopicError || !grant.stored) continue;
+      for (const s of grant.subjects) await ctx.consumers.remove(session.key, s);
+    }
   }
   return [{ kind: "unsubscribe", filters }, send(unsuback(packet.messageId ?? 0))];
 }

@@ -8,6 +8,7 @@ import type { Logger } from "./log.ts";
 import { startMonitor } from "./monitor/server.ts";
 import { Bus } from "./nats/bus.ts";
 import { connectNats } from "./nats/connection.ts";
+import { SessionConsumers } from "./nats/consumers.ts";
 import { keyOfTakeoverSubject, TAKEOVER_SUBJECTS } from "./nats/names.ts";
 import { provisionStore } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
@@ -50,15 +51,16 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
   const fanout = new Fanout(bus);
   const connections = new Set<Connection>();
 
-  const takeovers = bus.subscribe(TAKEOVER_SUBJECTS, (subject, payload) => {
-    const { generation } = JSON.parse(new TextDecoder().decode(payload)) as { generation: number };
-    registry.takeover(keyOfTakeoverSubject(subject), generation);
+  const takeovers = bus.subscribe(TAKEOVER_SUBJECTS, (m) => {
+    const { generation } = JSON.parse(new TextDecoder().decode(m.data)) as { generation: number };
+    registry.takeover(keyOfTakeoverSubject(m.subject), generation);
   });
 
   const deps: ConnectionDeps = {
     config,
     instanceId,
     sessions: new SessionStore(store.sessions),
+    consumers: new SessionConsumers(nc, store.jsm, config),
     bus,
     fanout,
     registry,

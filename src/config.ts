@@ -16,10 +16,12 @@ export interface Config {
   readonly connectTimeoutMs: number;
   readonly streamReplicas: number | "auto";
   readonly jsApiTimeoutMs: number;
+  readonly ackWaitMs: number;
+  readonly maxAckPending: number;
   readonly logLevel: LogLevel;
 }
 
-type Kind = "string" | "port" | "size" | "duration" | "level" | "replicas" | "url";
+type Kind = "string" | "port" | "size" | "duration" | "level" | "replicas" | "url" | "count";
 
 interface OptionSpec {
   readonly key: string;
@@ -102,6 +104,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "duration",
     fallback: "5s",
     help: "timeout of JetStream API calls",
+  },
+  {
+    key: "ack_wait",
+    field: "ackWaitMs",
+    kind: "duration",
+    fallback: "30s",
+    help: "time a QoS 1 delivery waits for PUBACK before it is sent again with DUP",
+  },
+  {
+    key: "max_ack_pending",
+    field: "maxAckPending",
+    kind: "count",
+    fallback: "1024",
+    help: "unacknowledged QoS 1 messages per subscription (a session's sum at most 65535)",
   },
   {
     key: "log_level",
@@ -241,6 +257,12 @@ function parseValue(opt: OptionSpec, value: string): unknown {
       return (LOG_LEVELS as readonly string[]).includes(value)
         ? value
         : fail(`one of ${LOG_LEVELS.join(", ")}`);
+    case "count": {
+      const n = Number(value);
+      return Number.isInteger(n) && n >= 1 && n <= 65535
+        ? n
+        : fail("a whole number from 1 to 65535");
+    }
     case "replicas": {
       if (value === "auto") return "auto";
       const n = Number(value);

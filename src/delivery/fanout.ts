@@ -1,13 +1,32 @@
 import type { Grant } from "../../handlers/types.ts";
 import { encodePublish } from "../mqtt/packets.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
-import type { Bus, BusSubscription } from "../nats/bus.ts";
+import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import { subjectMatches } from "./subject_match.ts";
 
 /** A local receiver of messages: a connection. */
 export interface Subscriber {
-  /** Bytes of an encoded QoS 0 PUBLISH, shared with other subscribers: never modify them. */
-  deliver(encoded: Uint8Array): void;
+  /** A message on `pattern`, one of the subscriber's subjects; called once per message. */
+  deliver(pattern: string, message: FanoutMessage): void;
+}
+
+const encoder = new TextEncoder();
+
+/** One message on its way to every local subscriber: its topic and QoS 0 bytes made once. */
+export class FanoutMessage {
+  #topic: Uint8Array | undefined;
+  #qos0: Uint8Array | undefined;
+
+  constructor(readonly bus: BusMessage) {}
+
+  get topic(): Uint8Array {
+    return this.#topic ??= encoder.encode(subjectToTopic(this.bus.subject));
+  }
+
+  /** The QoS 0 PUBLISH, shared by every subscriber: never modify it. */
+  get qos0(): Uint8Array {
+    return this.#qos0 ??= encodePublish(this.topic, this.bus.data, 0, false);
+  }
 }
 
 interface Interest {
@@ -16,8 +35,6 @@ interface Interest {
   readonly members: Map<Subscriber, number>;
   readonly wildcardFirst: boolean;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Per-instance interest: one NATS subscription per distinct subject however many local
@@ -79,7 +96,7 @@ export class Fanout {
     let interest = this.#bySubject.get(subject);
     if (!interest) {
       interest = {
-        sub: this.bus.subscribe(subject, (s, payload) => this.#onMessage(subject, s, payload)),
+        sub: this.bus.subscribe(subject, (m) => this.#onMessage(subject, m)),
         members: new Map(),
         wildcardFirst: startsWithWildcard(subject),
       };
@@ -107,19 +124,21 @@ export class Fanout {
     }
   }
 
-  #onMessage(pattern: string, subject: string, payload: Uint8Array): void {
+  #onMessage(pattern: string, msg: BusMessage): void {
     const interest = this.#bySubject.get(pattern);
     if (!interest) return;
+    const subject = msg.subject;
     const dollar = subject.charCodeAt(0) === 36;
     if (dollar && interest.wildcardFirst) return; // [MQTT-4.7.2-1]
-    let encoded: Uint8Array | undefined;
+    let message: FanoutMessage | undefined;
     for (const subscriber of interest.members.keys()) {
       const patterns = this.#patternsOf.get(subscriber);
-      if (patterns && patterns.size > 1 && !isCanonical(pattern, patterns, subject, dollar)) {
+      if (
+        patterns && patterns.size > 1 && !isCanonical(pattern, patterns.keys(), subject, dollar)
+      ) {
         continue;
       }
-      encoded ??= encodePublish(encoder.encode(subjectToTopic(subject)), payload, 0, false);
-      subscriber.deliver(encoded);
+      subscriber.deliver(pattern, message ??= new FanoutMessage(msg));
     }
   }
 }
@@ -128,13 +147,13 @@ export class Fanout {
  * A message matching several of one client's subjects reaches each NATS subscription once;
  * only the smallest matching subject delivers it, so the client gets it once.
  */
-function isCanonical(
+export function isCanonical(
   pattern: string,
-  patterns: ReadonlyMap<string, number>,
+  patterns: Iterable<string>,
   subject: string,
   dollar: boolean,
 ): boolean {
-  for (const other of patterns.keys()) {
+  for (const other of patterns) {
     if (other >= pattern) continue;
     if (dollar && startsWithWildcard(other)) continue;
     if (subjectMatches(other, subject)) return false;

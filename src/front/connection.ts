@@ -2,11 +2,13 @@ import type { Packet } from "mqtt-packet";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
 import type { Effect, HandlerContext, SessionRef } from "../../handlers/types.ts";
 import type { Config } from "../config.ts";
-import type { Fanout, Subscriber } from "../delivery/fanout.ts";
+import { ClientDelivery } from "../delivery/client_delivery.ts";
+import type { Fanout } from "../delivery/fanout.ts";
 import { describeError, type ProtocolError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import type { Bus } from "../nats/bus.ts";
+import type { SessionConsumers } from "../nats/consumers.ts";
 import type { SessionStore } from "../nats/sessions.ts";
 import type { Stats } from "../stats.ts";
 import { route } from "./dispatch.ts";
@@ -19,6 +21,7 @@ export interface ConnectionDeps {
   readonly config: Config;
   readonly instanceId: string;
   readonly sessions: SessionStore;
+  readonly consumers: SessionConsumers;
   readonly bus: Bus;
   readonly fanout: Fanout;
   readonly registry: Registry<Connection>;
@@ -41,10 +44,11 @@ let nextId = 0;
  * One client connection, whatever the transport: decodes packets, runs them through handlers
  * one at a time in arrival order, applies the effects, and enforces keepalive and limits.
  */
-export class Connection implements Subscriber {
+export class Connection {
   readonly id: string;
   readonly openedAt = Date.now();
   session: SessionRef | null = null;
+  delivery: ClientDelivery | null = null;
   closeReason: string | null = null;
   #graceful = false;
   #closing = false;
@@ -112,18 +116,21 @@ export class Connection implements Subscriber {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#timer);
-    this.deps.fanout.removeAll(this);
+    this.delivery?.close();
     this.#enqueue({ kind: "ended" });
   }
 
-  /** A QoS 0 PUBLISH for this client, shared bytes. */
-  deliver(encoded: Uint8Array): void {
-    if (this.#closing || !this.session) return;
-    if (this.#out.write(encoded, true)) {
+  /** A PUBLISH for this client; QoS 0 ones are `droppable` when the client reads too slowly. */
+  #deliver(bytes: Uint8Array, droppable: boolean): boolean {
+    if (this.#closing) return false;
+    if (this.#out.write(bytes, droppable)) {
       this.msgsOut++;
       this.deps.stats.msgsOut++;
-      this.deps.stats.bytesOut += encoded.length;
-    } else this.deps.stats.droppedQos0++;
+      this.deps.stats.bytesOut += bytes.length;
+      return true;
+    }
+    if (droppable) this.deps.stats.droppedQos0++;
+    return false;
   }
 
   /** A newer connection claimed this client id [MQTT-3.1.4-2]. */
@@ -143,7 +150,9 @@ export class Connection implements Subscriber {
       remoteAddress: this.transport.remoteAddress,
       session: this.session,
       sessions: this.deps.sessions,
+      consumers: this.deps.consumers,
       bus: this.deps.bus,
+      maxAckPending: this.deps.config.maxAckPending,
       log: this.deps.log,
     };
   }
@@ -181,10 +190,24 @@ export class Connection implements Subscriber {
     const r = route(packet, this.session !== null);
     if (r.kind === "ignore") return;
     if (r.kind === "violation") return this.#violation(r.reason);
-    let effects: Effect[];
     try {
-      const out = r.handler(packet, this.#ctx);
-      effects = out instanceof Promise ? await out : out;
+      for (;;) {
+        const out = r.handler(packet, this.#ctx);
+        const effects = out instanceof Promise ? await out : out;
+        const first = effects[0];
+        if (first?.kind !== "defer") {
+          for (const effect of effects) await this.#apply(effect);
+          return;
+        }
+        // Later packets of this connection wait too: order is kept [MQTT-4.6.0-6].
+        this.deps.log.info("client.deferred", {
+          connection: this.id,
+          ms: first.ms,
+          reason: first.reason,
+        });
+        await Bun.sleep(first.ms);
+        if (this.#closing) return;
+      }
     } catch (err) {
       this.deps.log.error("handler.failed", {
         cmd: packet.cmd,
@@ -194,35 +217,37 @@ export class Connection implements Subscriber {
       });
       return this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`);
     }
-    for (const effect of effects) {
-      // NATS publishers on other connections must see the subscription once SUBACK is out.
-      if (this.#apply(effect)) await this.deps.bus.flush();
-    }
   }
 
-  /** Applies one effect; true when NATS must be flushed before the next one. */
-  #apply(effect: Effect): boolean {
+  async #apply(effect: Effect): Promise<void> {
     switch (effect.kind) {
       case "send":
         this.#out.write(encodePacket(effect.packet, this.session?.protocolVersion ?? 4), false);
-        return false;
+        return;
       case "close":
         this.#graceful = effect.graceful === true;
-        this.#close(effect.reason);
-        return false;
+        return this.#close(effect.reason);
       case "bind":
-        this.#bind(effect.session);
-        return false;
+        return this.#bind(effect.session);
       case "subscribe":
-        return !this.#ended && this.deps.fanout.add(this, effect.grants);
+        // Delivery starts, and NATS has the subscriptions, before SUBACK goes out.
+        return await this.delivery?.add(effect.grants, effect.resume === true);
       case "unsubscribe":
-        this.deps.fanout.remove(this, effect.filters);
-        return false;
+        return this.delivery?.remove(effect.filters);
+      case "acked":
+        return this.delivery?.acked(effect.packetId);
+      case "defer":
+        return;
     }
   }
 
   #bind(session: SessionRef): void {
     this.session = session;
+    this.delivery = new ClientDelivery(session, this.deps, {
+      write: (bytes, droppable) => this.#deliver(bytes, droppable),
+      fail: (reason) => this.#close(reason),
+    });
+    if (this.#ended) this.delivery.close();
     this.#ctx = this.#context();
     clearTimeout(this.#timer);
     this.deps.registry.bind(this);

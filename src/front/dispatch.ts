@@ -2,6 +2,7 @@ import type { Packet } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
 import { disconnect } from "../../handlers/disconnect.ts";
 import { pingreq } from "../../handlers/ping.ts";
+import { puback } from "../../handlers/puback.ts";
 import { publish } from "../../handlers/publish.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
 import { unsubscribe } from "../../handlers/unsubscribe.ts";
@@ -11,6 +12,7 @@ import type { Handler } from "../../handlers/types.ts";
 const HANDLERS: Partial<Record<Packet["cmd"], Handler<never>>> = {
   connect,
   publish,
+  puback,
   subscribe,
   unsubscribe,
   pingreq,
@@ -43,6 +45,6 @@ export function route(packet: Packet, connected: boolean): Route {
     };
   }
   const handler = HANDLERS[packet.cmd];
-  // Acknowledgements of QoS 1/2 deliveries, which jetmq does not make yet.
+  // PUBREC/PUBREL/PUBCOMP: QoS 2, which jetmq does not speak yet.
   return handler ? { kind: "handle", handler: handler as Handler } : { kind: "ignore" };
 }

@@ -6,18 +6,38 @@ import { messageSubject } from "./names.ts";
 /** The header nats-server's MQTT puts on MQTT-originated messages: the publish QoS. */
 export const QOS_HEADER = "Nmqtt-Pub";
 
-export type BusMessageHandler = (subject: string, payload: Uint8Array, qos: QoS | null) => void;
+/**
+ * On the plain-subject copy of a message jetmq also stored in JetStream: persistent sessions'
+ * QoS 1/2 subscriptions get that message from their consumer and skip this copy.
+ */
+export const STORED_HEADER = "Jetmq-Stored";
+
+/** A message as delivery sees it. */
+export interface BusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** From Nmqtt-Pub; null for messages from plain NATS publishers. */
+  readonly qos: QoS | null;
+  readonly stored: boolean;
+  readonly reply: string | undefined;
+}
+
+export type BusMessageHandler = (msg: BusMessage) => void;
 
 export interface BusSubscription {
   unsubscribe(): void;
 }
 
-// Headers are immutable once built, so one instance per QoS serves every publish.
-const qosHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => {
+// Headers are immutable once built, so one instance per (QoS, stored) serves every publish.
+const makeHeaders = (qos: QoS, stored: boolean): MsgHdrs => {
   const h = headers();
-  h.set(QOS_HEADER, String(q));
+  h.set(QOS_HEADER, String(qos));
+  if (stored) h.set(STORED_HEADER, "1");
   return h;
-});
+};
+const plainHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, false));
+const storedHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, true));
+const ACK = new TextEncoder().encode("+ACK");
 
 /** Core NATS publish/subscribe and the message store, as handlers and delivery need them. */
 export class Bus {
@@ -29,13 +49,18 @@ export class Bus {
   }
 
   /** Publishes an MQTT message to NATS subscribers, tagged with its QoS. */
-  publish(subject: string, payload: Uint8Array, qos: QoS): void {
-    this.nc.publish(subject, payload, { headers: qosHeaders[qos] });
+  publish(subject: string, payload: Uint8Array, qos: QoS, stored = false): void {
+    this.nc.publish(subject, payload, { headers: (stored ? storedHeaders : plainHeaders)[qos] });
   }
 
   /** Stores a QoS 1/2 message in the messages stream; resolves once JetStream has it. */
   async store(subject: string, payload: Uint8Array, qos: QoS): Promise<PubAck> {
-    return await this.js.publish(messageSubject(subject), payload, { headers: qosHeaders[qos] });
+    return await this.js.publish(messageSubject(subject), payload, { headers: plainHeaders[qos] });
+  }
+
+  /** Acknowledges a message a JetStream consumer delivered. */
+  ack(reply: string): void {
+    this.nc.publish(reply, ACK);
   }
 
   /** Publishes an internal control message (no QoS header). */
@@ -47,12 +72,15 @@ export class Bus {
     return this.nc.subscribe(subject, {
       callback: (err, msg) => {
         if (err) return;
-        const q = msg.headers?.get(QOS_HEADER);
-        onMessage(
-          msg.subject,
-          msg.data,
-          q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null,
-        );
+        const h = msg.headers;
+        const q = h?.get(QOS_HEADER);
+        onMessage({
+          subject: msg.subject,
+          data: msg.data,
+          qos: q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null,
+          stored: h?.get(STORED_HEADER) === "1",
+          reply: msg.reply,
+        });
       },
     });
   }

@@ -12,6 +12,8 @@ export const SESSIONS_BUCKET = "jetmq_sessions";
 /** Stream of QoS 1 and 2 messages, interest retention. */
 export const MESSAGES_STREAM = "jetmq_msgs";
 export const MESSAGES_SUBJECTS = `${INTERNAL_PREFIX}.msgs.>`;
+/** Prefix of stored messages' subjects, stripped to get the plain NATS subject back. */
+export const MESSAGE_SUBJECT_PREFIX = `${INTERNAL_PREFIX}.msgs.`;
 
 /** Inbox prefix of jetmq's own NATS connection, kept out of the users' `_INBOX` space. */
 export const INBOX_PREFIX = `${INTERNAL_PREFIX}._INBOX`;
@@ -21,7 +23,53 @@ export const TAKEOVER_SUBJECTS = `${INTERNAL_PREFIX}.ctl.takeover.*`;
 
 /** Subject under which a QoS 1/2 message for NATS subject `subject` is stored. */
 export function messageSubject(subject: string): string {
-  return `${INTERNAL_PREFIX}.msgs.${subject}`;
+  return `${MESSAGE_SUBJECT_PREFIX}${subject}`;
+}
+
+/** Prefix of the subjects that durable consumers push persistent sessions' messages to. */
+export const MESSAGES_DELIVER_PREFIX = `${INTERNAL_PREFIX}.dlv`;
+
+const shortHash = (text: string): string =>
+  createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+
+/**
+ * Durable consumer that holds one persistent session's QoS 1/2 messages for one NATS subject
+ * of its filters (nats-server 2.9 allows one filter subject per consumer).
+ */
+export function consumerName(key: string, subject: string): string {
+  return `${key}_${shortHash(subject)}`;
+}
+
+/** Where that consumer pushes its messages; the instance serving the session listens there. */
+export function deliverSubject(key: string, subject: string): string {
+  return `${MESSAGES_DELIVER_PREFIX}.${key}.${shortHash(subject)}`;
+}
+
+/**
+ * The acknowledgement subject of a consumer's message, built from its stream sequence, as
+ * nats-server 2.9+ parses it (`$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<dseq>.<ts>.<pending>`).
+ * The server finds the pending message by its stream sequence, so any instance can acknowledge
+ * or negatively acknowledge a message another instance delivered.
+ */
+export function ackSubject(consumer: string, streamSeq: number, consumerSeq: number): string {
+  return `$JS.ACK.${MESSAGES_STREAM}.${consumer}.1.${streamSeq}.${consumerSeq}.0.0`;
+}
+
+/** Where a JetStream delivery stands, read from its acknowledgement subject. */
+export interface AckInfo {
+  readonly delivered: number;
+  readonly streamSeq: number;
+}
+
+/** Reads the 9-token form of nats-server 2.9 and the 11/12-token form of later servers. */
+export function parseAckSubject(reply: string | undefined): AckInfo | null {
+  if (!reply?.startsWith("$JS.ACK.")) return null;
+  const t = reply.split(".");
+  const at = t.length === 9 ? 4 : t.length >= 11 ? 6 : -1;
+  if (at < 0) return null;
+  const delivered = Number(t[at]);
+  const streamSeq = Number(t[at + 1]);
+  return delivered > 0 && streamSeq > 0 ? { delivered, streamSeq } : null;
 }
 
 /** Full-width SHA-256 of the client id: safe as a KV key and a subject token, no collisions. */

@@ -13,6 +13,8 @@ export interface SessionRecord {
   subscriptions: Record<string, QoS>;
   owner: { instance: string; connection: string } | null;
   connectedAt: string;
+  /** When this claim took the session from a live owner; null when nobody held it. */
+  takeoverAt?: string | null;
 }
 
 export interface ClaimResult {
@@ -34,15 +36,19 @@ export class SessionStore {
     return decode(await this.kv.get(key));
   }
 
-  /** Writes the record `build` makes from the current one, whoever holds it now. */
+  /**
+   * Writes the record `build` makes from the current one, whoever holds it now; when `build`
+   * returns null nothing is written and the result is null.
+   */
   async claim(
     key: string,
-    build: (previous: SessionRecord | null) => SessionRecord,
-  ): Promise<ClaimResult> {
+    build: (previous: SessionRecord | null) => SessionRecord | null,
+  ): Promise<ClaimResult | null> {
     return await this.#retry(key, async () => {
       const entry = await this.kv.get(key);
       const previous = decode(entry);
       const record = build(previous);
+      if (!record) return null;
       const generation = previous && entry
         ? await this.kv.update(key, encode(record), entry.revision)
         : await this.kv.create(key, encode(record));

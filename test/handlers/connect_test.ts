@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IConnectPacket } from "mqtt-packet";
-import { connect } from "../../handlers/connect.ts";
+import { connect, FLAP_WINDOW_MS } from "../../handlers/connect.ts";
+import { connectionClosed } from "../../handlers/connection_closed.ts";
 import type { Effect, SessionRef } from "../../handlers/types.ts";
 import { sessionKey, TAKEOVER_SUBJECTS } from "../../src/nats/names.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
@@ -95,15 +96,16 @@ describe("connect handler", () => {
     expect(first[1]).toMatchObject({ packet: { sessionPresent: false } });
     await env.sessions.update(sessionKey(clientId), "conn-1", (r) => ({
       ...r,
-      subscriptions: { "foo/#": 0, "a/+": 0 },
+      subscriptions: { "foo/#": 0, "a/+": 1 },
     }));
     const second = await connect(packet({ clientId, clean: false }), env.ctx(null, "conn-2"));
     expect(second[1]).toMatchObject({ packet: { returnCode: 0, sessionPresent: true } });
     expect(second[2]).toEqual({
       kind: "subscribe",
+      resume: true,
       grants: [
-        { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"] },
-        { filter: "a/+", qos: 0, subjects: ["a.*"] },
+        { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"], stored: false },
+        { filter: "a/+", qos: 1, subjects: ["a.*"], stored: true },
       ],
     });
     expect(bound(second).generation).toBeGreaterThan(bound(first).generation);
@@ -144,7 +146,7 @@ describe("connect handler", () => {
     sub.unsubscribe();
   });
 
-  test("concurrent CONNECTs with one client id each get a distinct generation (compare-and-set)", async () => {
+  test("concurrent CONNECTs with one client id get distinct generations or wait (compare-and-set)", async () => {
     const clientId = `r-${crypto.randomUUID().slice(0, 8)}`;
     const results = await Promise.all(
       Array.from(
@@ -152,10 +154,39 @@ describe("connect handler", () => {
         (_, i) => connect(packet({ clientId }), env.ctx(null, `conn-${i}`)),
       ),
     );
-    const generations = new Set(results.map((fx) => bound(fx).generation));
-    expect(generations.size).toBe(5);
+    const accepted = results.filter((fx) => fx[0]?.kind === "bind");
+    const deferred = results.filter((fx) => fx[0]?.kind === "defer");
+    expect(accepted.length + deferred.length).toBe(5);
+    // The first claim and one takeover go through; a third claim within the second is flapping.
+    expect(accepted.length).toBe(2);
+    const generations = new Set(accepted.map((fx) => bound(fx).generation));
+    expect(generations.size).toBe(2);
     const record = await env.sessions.get(sessionKey(clientId));
-    const winner = results.reduce((a, b) => (bound(a).generation > bound(b).generation ? a : b));
+    const winner = accepted.reduce((a, b) => (bound(a).generation > bound(b).generation ? a : b));
     expect(record?.owner?.connection).toBe(`conn-${results.indexOf(winner)}`);
+  });
+
+  test("a client id taken over again within a second waits instead of flapping", async () => {
+    const clientId = `f-${crypto.randomUUID().slice(0, 8)}`;
+    bound(await connect(packet({ clientId }), env.ctx(null, "conn-a")));
+    bound(await connect(packet({ clientId }), env.ctx(null, "conn-b")));
+    const third = await connect(packet({ clientId }), env.ctx(null, "conn-a2"));
+    expect(third).toEqual([{
+      kind: "defer",
+      ms: FLAP_WINDOW_MS,
+      reason: expect.stringContaining("taken over"),
+    }]);
+    expect((await env.sessions.get(sessionKey(clientId)))?.owner?.connection).toBe("conn-b");
+  });
+
+  test("reconnecting after the previous connection ended is no takeover and never waits", async () => {
+    const clientId = `n-${crypto.randomUUID().slice(0, 8)}`;
+    for (let i = 0; i < 3; i++) {
+      const s = bound(
+        await connect(packet({ clientId, clean: false }), env.ctx(null, `conn-${i}`)),
+      );
+      await connectionClosed({ reason: "gone", graceful: false }, env.ctx(s, `conn-${i}`));
+    }
+    expect((await env.sessions.get(sessionKey(clientId)))?.owner).toBeNull();
   });
 });

@@ -51,11 +51,11 @@ describe("subscribe handler", () => {
       {
         kind: "subscribe",
         grants: [
-          { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"] },
-          { filter: "a/+/c", qos: 0, subjects: ["a.*.c"] },
+          { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"], stored: false },
+          { filter: "a/+/c", qos: 1, subjects: ["a.*.c"], stored: false },
         ],
       },
-      { kind: "send", packet: { cmd: "suback", messageId: 5, granted: [0, 0x80, 0, 0x80, 0x80] } },
+      { kind: "send", packet: { cmd: "suback", messageId: 5, granted: [0, 0x80, 1, 0x80, 0x80] } },
     ]);
     expect(env.logs.filter((r) => r.event === "subscribe.refused").map((r) => r.filter))
       .toEqual(expect.arrayContaining(["bad.filter", "x/#/y", "$JETMQ/#"]));
@@ -71,7 +71,7 @@ describe("subscribe handler", () => {
       { cmd: "subscribe", messageId: 2, subscriptions: [{ topic: "c/#", qos: 1 }] },
       env.ctx(s),
     );
-    expect((await env.sessions.get(s.key))?.subscriptions).toEqual({ "a/b": 0, "c/#": 0 });
+    expect((await env.sessions.get(s.key))?.subscriptions).toEqual({ "a/b": 0, "c/#": 1 });
     const fx = await unsubscribe({
       cmd: "unsubscribe",
       messageId: 3,
@@ -81,7 +81,7 @@ describe("subscribe handler", () => {
       { kind: "unsubscribe", filters: ["a/b", "never"] },
       { kind: "send", packet: { cmd: "unsuback", messageId: 3, granted: [] } },
     ]);
-    expect((await env.sessions.get(s.key))?.subscriptions).toEqual({ "c/#": 0 });
+    expect((await env.sessions.get(s.key))?.subscriptions).toEqual({ "c/#": 1 });
   });
 
   test("a clean session does not write its subscriptions to KV", async () => {

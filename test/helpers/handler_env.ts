@@ -2,6 +2,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { HandlerContext, SessionRef } from "../../handlers/types.ts";
 import { createLogger } from "../../src/log.ts";
 import { Bus } from "../../src/nats/bus.ts";
+import { SessionConsumers } from "../../src/nats/consumers.ts";
 import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
 import { SessionStore } from "../../src/nats/sessions.ts";
 import type { LogRecord } from "./broker.ts";
@@ -13,13 +14,16 @@ export interface HandlerEnv extends AsyncDisposable {
   readonly store: StoreHandles;
   readonly sessions: SessionStore;
   readonly bus: Bus;
+  readonly consumers: SessionConsumers;
   readonly logs: LogRecord[];
   /** A handler context as the front would build it for one connection. */
   ctx(session?: SessionRef | null, connectionId?: string): HandlerContext;
 }
 
 /** A real nats-server with jetmq's store provisioned, for calling handlers directly. */
-export async function handlerEnv(): Promise<HandlerEnv> {
+export async function handlerEnv(
+  limits: { ackWaitMs?: number; maxAckPending?: number } = {},
+): Promise<HandlerEnv> {
   const nats = await startNats();
   const nc = await nats.client();
   const logs: LogRecord[] = [];
@@ -27,12 +31,18 @@ export async function handlerEnv(): Promise<HandlerEnv> {
   const store = await provisionStore(nc, { replicas: 1, apiTimeoutMs: 5000, log });
   const bus = new Bus(nc, store.js);
   const sessions = new SessionStore(store.sessions);
+  const maxAckPending = limits.maxAckPending ?? 1024;
+  const consumers = new SessionConsumers(nc, store.jsm, {
+    ackWaitMs: limits.ackWaitMs ?? 30_000,
+    maxAckPending,
+  });
   return {
     nats,
     nc,
     store,
     sessions,
     bus,
+    consumers,
     logs,
     ctx: (session = null, connectionId = "conn-1") => ({
       instanceId: "test-instance",
@@ -40,7 +50,9 @@ export async function handlerEnv(): Promise<HandlerEnv> {
       remoteAddress: "127.0.0.1:1",
       session,
       sessions,
+      consumers,
       bus,
+      maxAckPending,
       log,
     }),
     [Symbol.asyncDispose]: () => nats.stop(),

@@ -1,0 +1,192 @@
+import type { Grant, SessionRef } from "../../handlers/types.ts";
+import type { Logger } from "../log.ts";
+import { encodePublish } from "../mqtt/packets.ts";
+import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
+import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
+import type { SessionConsumers } from "../nats/consumers.ts";
+import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
+import type { QoS } from "../nats/sessions.ts";
+import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
+import { InFlight } from "./in_flight.ts";
+import { subjectMatches } from "./subject_match.ts";
+
+/** Where a client's deliveries go: the connection's bounded outbound buffer. */
+export interface DeliveryOutput {
+  /** False when the bytes were dropped (droppable QoS 0 over the buffer's bound). */
+  write(bytes: Uint8Array, droppable: boolean): boolean;
+  /** Ends the connection: the client cannot be served any more. */
+  fail(reason: string): void;
+}
+
+export interface DeliveryDeps {
+  readonly fanout: Fanout;
+  readonly bus: Bus;
+  readonly consumers: SessionConsumers;
+  readonly log: Logger;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Everything one connection receives. Plain NATS subjects come through the instance's shared
+ * fanout; a persistent session's QoS 1 messages come from its durable consumers' deliver
+ * subjects, so that they wait in JetStream while the client is away. Only live state is here:
+ * all of it can be rebuilt from JetStream by whichever instance the client reconnects to.
+ */
+export class ClientDelivery implements Subscriber {
+  #grants = new Map<string, Grant>();
+  /** Plain subject → highest QoS granted on it. */
+  #patternQos = new Map<string, QoS>();
+  /** Consumer subject → its deliver-subject subscription and granted QoS. */
+  #stored = new Map<string, { sub: BusSubscription; qos: QoS }>();
+  #inFlight = new InFlight();
+  #closed = false;
+
+  constructor(
+    readonly session: SessionRef,
+    readonly deps: DeliveryDeps,
+    readonly out: DeliveryOutput,
+  ) {}
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  get grants(): ReadonlyMap<string, Grant> {
+    return this.#grants;
+  }
+
+  /**
+   * Starts delivery for the grants. Resolves once NATS has every new subscription, so messages
+   * published after SUBACK arrive; on `resume`, unacknowledged stored messages are sent again.
+   */
+  async add(grants: readonly Grant[], resume: boolean): Promise<void> {
+    if (this.#closed) return;
+    for (const g of grants) this.#grants.set(g.filter, g);
+    this.#recompute();
+    let flush = this.deps.fanout.add(this, grants);
+    for (const [subject, qos] of this.#storedSubjects()) {
+      const held = this.#stored.get(subject);
+      if (held) {
+        held.qos = qos;
+        continue;
+      }
+      const sub = this.deps.bus.subscribe(
+        deliverSubject(this.session.key, subject),
+        (m) => this.#onStored(subject, m),
+      );
+      this.#stored.set(subject, { sub, qos });
+      flush = true;
+    }
+    this.#dropStale();
+    if (flush) await this.deps.bus.flush();
+    if (resume) {
+      for (const subject of this.#stored.keys()) {
+        await this.deps.consumers.redeliverPending(this.session.key, subject);
+      }
+    }
+  }
+
+  remove(filters: readonly string[]): void {
+    for (const f of filters) this.#grants.delete(f);
+    this.#recompute();
+    this.deps.fanout.remove(this, filters);
+    this.#dropStale();
+  }
+
+  /** The client acknowledged a QoS 1 PUBLISH; the stored message is acknowledged in JetStream. */
+  acked(packetId: number): void {
+    const entry = this.#inFlight.release(packetId);
+    if (entry?.reply) this.deps.bus.ack(entry.reply);
+  }
+
+  /**
+   * Stops every delivery. Unacknowledged stored messages stay pending in JetStream and go out
+   * again when the session resumes.
+   */
+  close(): void {
+    this.#closed = true;
+    this.deps.fanout.removeAll(this);
+    for (const { sub } of this.#stored.values()) sub.unsubscribe();
+    this.#stored.clear();
+  }
+
+  /** A message on a plain subject, from the fanout. */
+  deliver(pattern: string, message: FanoutMessage): void {
+    const m = message.bus;
+    if (!this.session.clean) {
+      // A QoS 1 subscription gets the stored copy from its consumer, not this one.
+      if (m.stored && this.#storedMatch(m.subject)) return;
+      this.out.write(message.qos0, true);
+      return;
+    }
+    const qos = Math.min(m.qos ?? 0, this.#patternQos.get(pattern) ?? 0);
+    if (qos === 0) {
+      this.out.write(message.qos0, true);
+      return;
+    }
+    // Clean session: the message lives only in this connection until PUBACK (README).
+    const id = this.#inFlight.takeFree();
+    if (id === null) return this.out.fail("65535 QoS 1 messages unacknowledged");
+    this.out.write(encodePublish(message.topic, m.data, 1, false, false, id), false);
+  }
+
+  /** A message from one of the session's durable consumers. */
+  #onStored(consumerSubject: string, m: BusMessage): void {
+    const ack = parseAckSubject(m.reply);
+    if (!ack || !m.reply || this.#closed) return;
+    const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
+    const dollar = subject.charCodeAt(0) === 36;
+    const skip = (dollar && startsWithWildcard(consumerSubject)) || // [MQTT-4.7.2-1]
+      // Overlapping filters: only one consumer delivers a message, the others let it go.
+      !isCanonical(consumerSubject, this.#stored.keys(), subject, dollar);
+    const granted = this.#stored.get(consumerSubject)?.qos ?? 0;
+    const qos = Math.min(m.qos ?? 1, granted);
+    if (skip || qos === 0) {
+      if (!skip) this.out.write(encodePublish(encodeTopic(subject), m.data, 0, false), true);
+      this.deps.bus.ack(m.reply);
+      return;
+    }
+    const id = this.#inFlight.takeStored(ack.streamSeq, m.reply);
+    if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
+    const dup = ack.delivered > 1;
+    this.out.write(encodePublish(encodeTopic(subject), m.data, 1, false, dup, id), false);
+  }
+
+  #storedMatch(subject: string): boolean {
+    const dollar = subject.charCodeAt(0) === 36;
+    for (const s of this.#stored.keys()) {
+      if (!(dollar && startsWithWildcard(s)) && subjectMatches(s, subject)) return true;
+    }
+    return false;
+  }
+
+  #storedSubjects(): Map<string, QoS> {
+    const out = new Map<string, QoS>();
+    for (const g of this.#grants.values()) {
+      if (!g.stored) continue;
+      for (const s of g.subjects) out.set(s, Math.max(out.get(s) ?? 0, g.qos) as QoS);
+    }
+    return out;
+  }
+
+  #dropStale(): void {
+    const wanted = this.#storedSubjects();
+    for (const [subject, { sub }] of this.#stored) {
+      if (wanted.has(subject)) continue;
+      sub.unsubscribe();
+      this.#stored.delete(subject);
+    }
+  }
+
+  #recompute(): void {
+    this.#patternQos.clear();
+    for (const g of this.#grants.values()) {
+      for (const s of g.subjects) {
+        this.#patternQos.set(s, Math.max(this.#patternQos.get(s) ?? 0, g.qos) as QoS);
+      }
+    }
+  }
+}
+
+const encodeTopic = (subject: string): Uint8Array => encoder.encode(subjectToTopic(subject));

@@ -1,0 +1,109 @@
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  type MsgRequest,
+} from "@nats-io/jetstream";
+import {
+  ackSubject,
+  consumerName,
+  deliverSubject,
+  MESSAGES_STREAM,
+  messageSubject,
+} from "./names.ts";
+
+export interface ConsumerLimits {
+  readonly ackWaitMs: number;
+  readonly maxAckPending: number;
+}
+
+const NAK = new TextEncoder().encode("-NAK");
+
+// "consumer name already in use" (2.9), "consumer already exists" (2.10+), and the push variant.
+const CONSUMER_EXISTS = new Set([10013, 10105, 10148]);
+
+/**
+ * The durable consumers that hold persistent sessions' QoS 1/2 messages in JetStream: one per
+ * (session, NATS subject of a filter). They outlive connections and instances; whichever
+ * instance serves the session listens on their deliver subjects.
+ */
+export class SessionConsumers {
+  constructor(
+    readonly nc: NatsConnection,
+    readonly jsm: JetStreamManager,
+    readonly limits: ConsumerLimits,
+  ) {}
+
+  /** Creates the consumer if missing (its queue starts now), or updates its limits. */
+  async ensure(key: string, subject: string): Promise<void> {
+    const durable = consumerName(key, subject);
+    const limits = {
+      ack_wait: nanos(this.limits.ackWaitMs),
+      max_ack_pending: this.limits.maxAckPending,
+    };
+    try {
+      await this.jsm.consumers.add(MESSAGES_STREAM, {
+        durable_name: durable,
+        deliver_subject: deliverSubject(key, subject),
+        filter_subject: messageSubject(subject),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        ...limits,
+      });
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || !CONSUMER_EXISTS.has(err.code)) {
+        throw err;
+      }
+      // Created with other limits (the config changed since): keep its queue, take the new ones.
+      await this.jsm.consumers.update(MESSAGES_STREAM, durable, limits);
+    }
+  }
+
+  /** Deletes the consumer and with it the messages only it was keeping. */
+  async remove(key: string, subject: string): Promise<void> {
+    try {
+      await this.jsm.consumers.delete(MESSAGES_STREAM, consumerName(key, subject));
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.ConsumerNotFound) {
+        throw err;
+      }
+    }
+  }
+
+  /**
+   * Makes JetStream send every unacknowledged message of the consumer again now, in stream
+   * order, instead of after ack_wait [MQTT-4.4.0-1]: a negative acknowledgement per pending
+   * message. Returns how many were asked for; acknowledged ones among them are ignored by the
+   * server.
+   */
+  async redeliverPending(key: string, subject: string): Promise<number> {
+    const durable = consumerName(key, subject);
+    let info;
+    try {
+      info = await this.jsm.consumers.info(MESSAGES_STREAM, durable);
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) {
+        return 0;
+      }
+      throw err;
+    }
+    if (info.num_ack_pending === 0) return 0;
+    const last = info.delivered.stream_seq;
+    const filter = messageSubject(subject);
+    let seq = info.ack_floor.stream_seq + 1;
+    let asked = 0;
+    // Walk only this consumer's subject, not the whole stream between the two sequences.
+    while (seq <= last) {
+      const query = { seq, next_by_subj: filter } as unknown as MsgRequest;
+      const msg = await this.jsm.streams.getMessage(MESSAGES_STREAM, query);
+      if (!msg || msg.seq > last) break;
+      this.nc.publish(ackSubject(durable, msg.seq, info.delivered.consumer_seq), NAK);
+      asked++;
+      seq = msg.seq + 1;
+    }
+    return asked;
+  }
+}
