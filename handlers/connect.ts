@@ -15,6 +15,9 @@ import {
 
 const PROTOCOL_NAMES: Record<number, string> = { 3: "MQIsdp", 4: "MQTT" };
 
+/** How long a takeover waits for the previous owner's instance to let the session go. */
+export const TAKEOVER_WAIT_MS = 1000;
+
 /** A client id taken over again within this time of its last takeover is flapping: it waits. */
 export const FLAP_WINDOW_MS = 1000;
 
@@ -51,11 +54,14 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   const previous = claim.previous;
   const sessionPresent = !clean && previous !== null && !previous.clean;
 
-  // Whoever held the session, on any instance, closes its connection [MQTT-3.1.4-2].
+  // Whoever held the session, on any instance, closes its connection [MQTT-3.1.4-2]; an
+  // instance that is gone has no responders, so nobody waits for it.
   if (previous?.owner) {
-    ctx.bus.notify(
-      takeoverSubject(key),
-      new TextEncoder().encode(JSON.stringify({ generation: claim.generation })),
+    const notice = JSON.stringify({ key, generation: claim.generation });
+    await ctx.bus.ask(
+      takeoverSubject(previous.owner.instance),
+      new TextEncoder().encode(notice),
+      TAKEOVER_WAIT_MS,
     );
   }
   // A clean start discards the stored session with its queued messages [MQTT-3.1.2-6].

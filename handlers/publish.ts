@@ -52,6 +52,6 @@ async function publishQos1(
     });
     return NO_EFFECTS;
   }
-  ctx.bus.publish(subject, payload, 1);
+  ctx.bus.publish(subject, payload, 1, true);
   return [send(puback(packet.messageId ?? 0))];
 }

@@ -9,11 +9,16 @@ import { startMonitor } from "./monitor/server.ts";
 import { Bus } from "./nats/bus.ts";
 import { connectNats } from "./nats/connection.ts";
 import { SessionConsumers } from "./nats/consumers.ts";
-import { keyOfTakeoverSubject, TAKEOVER_SUBJECTS } from "./nats/names.ts";
-import { provisionStore } from "./nats/provision.ts";
+import { takeoverSubject } from "./nats/names.ts";
+import { checkStore, provisionStore } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
 import { Stats } from "./stats.ts";
 import pkg from "../package.json" with { type: "json" };
+
+interface TakeoverNotice {
+  key: string;
+  generation: number;
+}
 
 /** A running jetmq instance. */
 export interface Broker {
@@ -51,9 +56,12 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
   const fanout = new Fanout(bus);
   const connections = new Set<Connection>();
 
-  const takeovers = bus.subscribe(TAKEOVER_SUBJECTS, (m) => {
-    const { generation } = JSON.parse(new TextDecoder().decode(m.data)) as { generation: number };
-    registry.takeover(keyOfTakeoverSubject(m.subject), generation);
+  // Answered once the taken-over connection receives nothing more, so that the new owner's
+  // redelivery of unacknowledged messages goes to it and not to the old connection.
+  const takeovers = bus.subscribe(takeoverSubject(instanceId), (m) => {
+    const { key, generation } = JSON.parse(new TextDecoder().decode(m.data)) as TakeoverNotice;
+    registry.takeover(key, generation);
+    if (m.reply) bus.notify(m.reply, new Uint8Array(0));
   });
 
   const deps: ConnectionDeps = {
@@ -75,7 +83,7 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     return conn;
   });
   const monitor = startMonitor(config.host, config.monitorPort, {
-    natsReady: () => !nc.isClosed() && !nc.isDraining(),
+    notReady: () => checkStore(nc, store),
     varz: () => varz(instanceId, stats, connections.size, fanout.subjectCount, nc),
   });
   ilog.info("broker.started", {

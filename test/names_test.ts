@@ -8,7 +8,10 @@ test("names: buckets, streams and subjects are pinned", () => {
   expect(names.MESSAGES_STREAM).toBe("jetmq_msgs");
   expect(names.MESSAGES_SUBJECTS).toBe("$JETMQ.msgs.>");
   expect(names.INBOX_PREFIX).toBe("$JETMQ._INBOX");
-  expect(names.TAKEOVER_SUBJECTS).toBe("$JETMQ.ctl.takeover.*");
+  expect(names.takeoverSubject("a1b2")).toBe("$JETMQ.ctl.takeover.a1b2");
+  expect(names.consumerName("k", "foo.>")).toMatch(/^k_[0-9a-f]{16}$/);
+  expect(names.deliverSubject("k", "foo.>")).toMatch(/^\$JETMQ\.dlv\.k\.[0-9a-f]{16}$/);
+  expect(names.ackSubject("c", 7, 9)).toBe("$JS.ACK.jetmq_msgs.c.1.7.9.0.0");
   expect(names.messageSubject("foo.bar")).toBe("$JETMQ.msgs.foo.bar");
 });
 
@@ -16,6 +19,14 @@ test("names: the session key is the full SHA-256 of the client id", () => {
   const key = names.sessionKey("device-1");
   expect(key).toBe("03204de92e11fc8c528139be419065920eb83dbff1a4663bbea455aa6e9702bd");
   expect(names.sessionKey("device-2")).not.toBe(key);
-  expect(names.takeoverSubject(key)).toBe(`$JETMQ.ctl.takeover.${key}`);
-  expect(names.keyOfTakeoverSubject(names.takeoverSubject(key))).toBe(key);
+});
+
+test("names: acknowledgement subjects of nats-server 2.9 and later are read", () => {
+  expect(names.parseAckSubject("$JS.ACK.S.C.2.17.5.1795448290607875061.0")).toEqual({
+    delivered: 2,
+    streamSeq: 17,
+  });
+  expect(names.parseAckSubject("$JS.ACK.dom.acchash.S.C.3.18.6.1795448290607875061.0.tok"))
+    .toEqual({ delivered: 3, streamSeq: 18 });
+  expect(names.parseAckSubject("_INBOX.x")).toBeNull();
 });

@@ -38,7 +38,7 @@ export class ClientDelivery implements Subscriber {
   /** Plain subject → highest QoS granted on it. */
   #patternQos = new Map<string, QoS>();
   /** Consumer subject → its deliver-subject subscription and granted QoS. */
-  #stored = new Map<string, { sub: BusSubscription; qos: QoS }>();
+  #stored = new Map<string, { readonly sub: BusSubscription; qos: QoS }>();
   #inFlight = new InFlight();
   #closed = false;
 
@@ -58,7 +58,8 @@ export class ClientDelivery implements Subscriber {
 
   /**
    * Starts delivery for the grants. Resolves once NATS has every new subscription, so messages
-   * published after SUBACK arrive; on `resume`, unacknowledged stored messages are sent again.
+   * published after SUBACK arrive; on `resume`, unacknowledged stored messages are sent again
+   * first [MQTT-4.4.0-1].
    */
   async add(grants: readonly Grant[], resume: boolean): Promise<void> {
     if (this.#closed) return;
@@ -71,6 +72,10 @@ export class ClientDelivery implements Subscriber {
         held.qos = qos;
         continue;
       }
+      // JetStream pushes nothing while nobody listens, so asking for the unacknowledged ones
+      // before listening puts them ahead of everything newer, in their order.
+      if (resume) await this.deps.consumers.redeliverPending(this.session.key, subject);
+      if (this.#closed) return;
       const sub = this.deps.bus.subscribe(
         deliverSubject(this.session.key, subject),
         (m) => this.#onStored(subject, m),
@@ -80,11 +85,6 @@ export class ClientDelivery implements Subscriber {
     }
     this.#dropStale();
     if (flush) await this.deps.bus.flush();
-    if (resume) {
-      for (const subject of this.#stored.keys()) {
-        await this.deps.consumers.redeliverPending(this.session.key, subject);
-      }
-    }
   }
 
   remove(filters: readonly string[]): void {
@@ -134,7 +134,9 @@ export class ClientDelivery implements Subscriber {
   /** A message from one of the session's durable consumers. */
   #onStored(consumerSubject: string, m: BusMessage): void {
     const ack = parseAckSubject(m.reply);
-    if (!ack || !m.reply || this.#closed) return;
+    if (!ack || !m.reply) return;
+    // Closing (taken over, say): hand it back at once, for the session's next connection.
+    if (this.#closed) return this.deps.bus.nak(m.reply);
     const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
     const dollar = subject.charCodeAt(0) === 36;
     const skip = (dollar && startsWithWildcard(consumerSubject)) || // [MQTT-4.7.2-1]
@@ -150,7 +152,10 @@ export class ClientDelivery implements Subscriber {
     const id = this.#inFlight.takeStored(ack.streamSeq, m.reply);
     if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
     const dup = ack.delivered > 1;
-    this.out.write(encodePublish(encodeTopic(subject), m.data, 1, false, dup, id), false);
+    if (!this.out.write(encodePublish(encodeTopic(subject), m.data, 1, false, dup, id), false)) {
+      this.#inFlight.release(id);
+      this.deps.bus.nak(m.reply);
+    }
   }
 
   #storedMatch(subject: string): boolean {

@@ -135,6 +135,8 @@ export class Connection {
 
   /** A newer connection claimed this client id [MQTT-3.1.4-2]. */
   takenOver(): void {
+    // Its deliveries stop now: JetStream's next ones are for the new owner.
+    this.delivery?.close();
     this.#close("Session taken over by a newer connection [MQTT-3.1.4-2]");
   }
 

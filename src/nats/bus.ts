@@ -38,6 +38,7 @@ const makeHeaders = (qos: QoS, stored: boolean): MsgHdrs => {
 const plainHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, false));
 const storedHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, true));
 const ACK = new TextEncoder().encode("+ACK");
+const NAK = new TextEncoder().encode("-NAK");
 
 /** Core NATS publish/subscribe and the message store, as handlers and delivery need them. */
 export class Bus {
@@ -61,6 +62,24 @@ export class Bus {
   /** Acknowledges a message a JetStream consumer delivered. */
   ack(reply: string): void {
     this.nc.publish(reply, ACK);
+  }
+
+  /** Hands a JetStream delivery back for redelivery now. */
+  nak(reply: string): void {
+    this.nc.publish(reply, NAK);
+  }
+
+  /**
+   * Sends an internal request; true when it was answered within `timeoutMs`, false when nobody
+   * listens (no responders) or the time ran out.
+   */
+  async ask(subject: string, payload: Uint8Array, timeoutMs: number): Promise<boolean> {
+    try {
+      await this.nc.request(subject, payload, { timeout: timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Publishes an internal control message (no QoS header). */

@@ -18,9 +18,6 @@ export const MESSAGE_SUBJECT_PREFIX = `${INTERNAL_PREFIX}.msgs.`;
 /** Inbox prefix of jetmq's own NATS connection, kept out of the users' `_INBOX` space. */
 export const INBOX_PREFIX = `${INTERNAL_PREFIX}._INBOX`;
 
-/** Control subjects that every instance listens on. */
-export const TAKEOVER_SUBJECTS = `${INTERNAL_PREFIX}.ctl.takeover.*`;
-
 /** Subject under which a QoS 1/2 message for NATS subject `subject` is stored. */
 export function messageSubject(subject: string): string {
   return `${MESSAGE_SUBJECT_PREFIX}${subject}`;
@@ -77,11 +74,10 @@ export function sessionKey(clientId: string): string {
   return createHash("sha256").update(clientId, "utf8").digest("hex");
 }
 
-export function takeoverSubject(key: string): string {
-  return `${INTERNAL_PREFIX}.ctl.takeover.${key}`;
-}
-
-/** NATS subject token → session key, for messages received on TAKEOVER_SUBJECTS. */
-export function keyOfTakeoverSubject(subject: string): string {
-  return subject.slice(subject.lastIndexOf(".") + 1);
+/**
+ * Where an instance hears that a session it serves was claimed elsewhere: a request it answers
+ * once that connection no longer receives anything.
+ */
+export function takeoverSubject(instanceId: string): string {
+  return `${INTERNAL_PREFIX}.ctl.takeover.${instanceId}`;
 }

@@ -46,6 +46,18 @@ export async function provisionStore(
   return { js, jsm, sessions, replicas };
 }
 
+/** Null when NATS answers for every stream and bucket jetmq needs, else what does not. */
+export async function checkStore(nc: NatsConnection, store: StoreHandles): Promise<string | null> {
+  if (nc.isClosed() || nc.isDraining()) return "NATS connection closed";
+  try {
+    await store.jsm.streams.info(MESSAGES_STREAM);
+    await store.sessions.status();
+    return null;
+  } catch (err) {
+    return `JetStream not ready: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
 // A cluster advertises its members' client URLs; a single server advertises none.
 function autoReplicas(nc: NatsConnection): number {
   const members = nc.info?.connect_urls?.length ?? 0;

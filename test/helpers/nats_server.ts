@@ -11,6 +11,8 @@ export interface TestNats extends AsyncDisposable {
   readonly storeDir: string;
   /** A plain NATS client for the test's own checks. */
   client(): Promise<NatsConnection>;
+  /** Stops the server and starts it again on the same port with the same store. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,13 +22,16 @@ export async function startNats(opts: { jetstream?: boolean } = {}): Promise<Tes
     throw new Error(`nats-server is not installed. ${INSTALL_HINT}`);
   }
   const storeDir = mkdtempSync(join(tmpdir(), "jetmq-nats-"));
-  const server: EmbeddedNats = await startEmbeddedNats({
-    bin: "nats-server",
-    dataDir: storeDir,
-    port: 0,
-    jetstream: opts.jetstream,
-    log: createLogger("silent"),
-  });
+  const start = (port: number) =>
+    startEmbeddedNats({
+      bin: "nats-server",
+      dataDir: storeDir,
+      port,
+      jetstream: opts.jetstream,
+      log: createLogger("silent"),
+    });
+  let server: EmbeddedNats = await start(0);
+  const port = Number(new URL(server.url).port);
   const clients: NatsConnection[] = [];
   const stop = async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => {})));
@@ -35,8 +40,14 @@ export async function startNats(opts: { jetstream?: boolean } = {}): Promise<Tes
   };
   return {
     url: server.url,
-    pid: server.pid,
+    get pid() {
+      return server.pid;
+    },
     storeDir,
+    async restart() {
+      await server.stop();
+      server = await start(port);
+    },
     async client() {
       const nc = await connect({ servers: server.url });
       clients.push(nc);

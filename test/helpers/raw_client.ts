@@ -70,6 +70,19 @@ export class RawClient implements AsyncDisposable {
     }, { timeoutMs, what: `a ${cmd.toUpperCase()} packet` });
   }
 
+  /** Packets of kind `cmd` received so far. */
+  all(cmd: Packet["cmd"]): Packet[] {
+    return this.packets.filter((p) => p.cmd === cmd);
+  }
+
+  /** Waits until `n` packets of kind `cmd` have arrived in all; returns them. */
+  async waitCount(cmd: Packet["cmd"], n: number, timeoutMs = 5000): Promise<Packet[]> {
+    return await waitFor(() => {
+      const got = this.all(cmd);
+      return got.length >= n ? got : undefined;
+    }, { timeoutMs, what: `${n} ${cmd.toUpperCase()} packets` });
+  }
+
   async waitClosed(timeoutMs = 5000): Promise<void> {
     await waitFor(() => this.closed, { timeoutMs, what: "the server to close the connection" });
   }
