@@ -64,6 +64,19 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     if (m.reply) bus.notify(m.reply, new Uint8Array(0));
   });
 
+  // QoS 1 to a clean session is at least once only while this instance's NATS link holds:
+  // when it drops, such clients are closed and reconnect, rather than miss messages unawares.
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type !== "disconnect") continue;
+      for (const conn of connections) {
+        if (conn.delivery?.dependsOnNatsLink) {
+          conn.shutdown("NATS connection lost: QoS 1 of a clean session");
+        }
+      }
+    }
+  })();
+
   const deps: ConnectionDeps = {
     config,
     instanceId,

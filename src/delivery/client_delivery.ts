@@ -57,6 +57,16 @@ export class ClientDelivery implements Subscriber {
   }
 
   /**
+   * A clean session with a QoS 1 subscription gets its QoS 1 messages only through this
+   * instance's NATS connection: if that connection drops, messages may be missed.
+   */
+  get dependsOnNatsLink(): boolean {
+    if (!this.session.clean) return false;
+    for (const g of this.#grants.values()) if (g.qos > 0) return true;
+    return false;
+  }
+
+  /**
    * Starts delivery for the grants. Resolves once NATS has every new subscription, so messages
    * published after SUBACK arrive; on `resume`, unacknowledged stored messages are sent again
    * first [MQTT-4.4.0-1].

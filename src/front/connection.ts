@@ -12,6 +12,7 @@ import type { SessionConsumers } from "../nats/consumers.ts";
 import type { SessionStore } from "../nats/sessions.ts";
 import type { Stats } from "../stats.ts";
 import { route } from "./dispatch.ts";
+import { SerialQueue } from "./serial_queue.ts";
 import { Outbound } from "./outbound.ts";
 import type { Registry } from "./registry.ts";
 import type { Transport } from "./transport.ts";
@@ -34,10 +35,6 @@ type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: st
   kind: "ended";
 };
 
-// Inbound backpressure: stop reading while this many packets wait for their handlers.
-const PAUSE_AT = 256;
-const RESUME_AT = 64;
-
 let nextId = 0;
 
 /**
@@ -56,10 +53,7 @@ export class Connection {
   #ctx: HandlerContext;
   #decoder: PacketDecoder;
   #out: Outbound;
-  #queue: Work[] = [];
-  #head = 0;
-  #running = false;
-  #paused = false;
+  #queue: SerialQueue<Work>;
   #lastSeen = Date.now();
   #timer: ReturnType<typeof setTimeout> | undefined;
   msgsIn = 0;
@@ -68,6 +62,7 @@ export class Connection {
   constructor(readonly transport: Transport, readonly deps: ConnectionDeps) {
     this.id = `${deps.instanceId}-${++nextId}`;
     this.#ctx = this.#context();
+    this.#queue = new SerialQueue<Work>(transport, (work) => this.#step(work));
     this.#decoder = new PacketDecoder(deps.config.maxPacketSize, {
       packet: (packet, bytes) => {
         this.msgsIn++;
@@ -161,31 +156,13 @@ export class Connection {
 
   #enqueue(work: Work): void {
     this.#queue.push(work);
-    if (!this.#paused && this.#queue.length - this.#head >= PAUSE_AT) {
-      this.#paused = true;
-      this.transport.pause();
-    }
-    if (!this.#running) void this.#run();
   }
 
-  async #run(): Promise<void> {
-    this.#running = true;
-    while (this.#head < this.#queue.length) {
-      const work = this.#queue[this.#head++] as Work;
-      if (this.#head > 1024) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
-      }
-      if (this.#paused && this.#queue.length - this.#head <= RESUME_AT) {
-        this.#paused = false;
-        this.transport.resume();
-      }
-      if (work.kind === "ended") await this.#end();
-      else if (this.#closing) continue;
-      else if (work.kind === "violation") this.#violation(work.reason);
-      else await this.#handle(work.packet);
-    }
-    this.#running = false;
+  async #step(work: Work): Promise<void> {
+    if (work.kind === "ended") return await this.#end();
+    if (this.#closing) return;
+    if (work.kind === "violation") return this.#violation(work.reason);
+    await this.#handle(work.packet);
   }
 
   async #handle(packet: Packet): Promise<void> {

@@ -81,8 +81,15 @@ describe("persistent sessions across instances and restarts", () => {
     await sessionWith(first, clientId, "durable/#");
     await publishQos1(first.port, "durable/x", 100);
     await first.stop();
+    const cleanQos1 = await mqttjs(a.url);
+    await cleanQos1.client.subscribeAsync("durable/clean", { qos: 1 });
+    let cleanClosed = false;
+    cleanQos1.client.on("close", () => (cleanClosed = true));
 
     await nats.restart();
+    // It could have missed QoS 1 messages while NATS was away: it was told by a close.
+    await waitFor(() => cleanClosed, { what: "the clean QoS 1 client to be closed" });
+    await a.logged("client.closed", (r) => String(r.reason).startsWith("NATS connection lost"));
     // The instances that stayed up reconnect to NATS by themselves.
     await waitFor(async () => (await fetch(`http://127.0.0.1:${a.monitorPort}/healthz`)).ok, {
       timeoutMs: 10_000,

@@ -1,0 +1,48 @@
+// Inbound backpressure: stop reading while this many items wait, resume at the lower mark.
+const PAUSE_AT = 256;
+const RESUME_AT = 64;
+
+/** What the queue asks of its source when it fills up and drains. */
+export interface FlowControl {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * Runs items one at a time in arrival order, each to completion (awaiting it) before the next,
+ * and pauses the source while too many wait: per-connection ordering without unbounded memory.
+ */
+export class SerialQueue<T> {
+  #items: T[] = [];
+  #head = 0;
+  #running = false;
+  #paused = false;
+
+  constructor(readonly flow: FlowControl, readonly run: (item: T) => Promise<void> | void) {}
+
+  push(item: T): void {
+    this.#items.push(item);
+    if (!this.#paused && this.#items.length - this.#head >= PAUSE_AT) {
+      this.#paused = true;
+      this.flow.pause();
+    }
+    if (!this.#running) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    while (this.#head < this.#items.length) {
+      const item = this.#items[this.#head++] as T;
+      if (this.#head > 1024) {
+        this.#items = this.#items.slice(this.#head);
+        this.#head = 0;
+      }
+      if (this.#paused && this.#items.length - this.#head <= RESUME_AT) {
+        this.#paused = false;
+        this.flow.resume();
+      }
+      await this.run(item);
+    }
+    this.#running = false;
+  }
+}
