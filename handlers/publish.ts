@@ -3,13 +3,13 @@ import { TopicError } from "../src/errors.ts";
 import { topicToSubject } from "../src/mqtt/topic_map.ts";
 import { puback } from "../src/mqtt/packets.ts";
 import { describeError } from "../src/errors.ts";
-import { close, type Effect, type HandlerContext, NO_EFFECTS, send } from "./types.ts";
+import { close, type Effect, type HandlerContext, NO_EFFECTS } from "./types.ts";
 
 /**
  * PUBLISH: forwards to NATS on the mapped subject with the QoS header. QoS 1 is stored in the
  * messages stream first, and PUBACKed only once JetStream has it.
  */
-export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] | Promise<Effect[]> {
+export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
   const subject = topicToSubject(packet.topic);
   if (subject instanceof TopicError) return [close(`Invalid topic in PUBLISH: ${subject.message}`)];
   const payload = typeof packet.payload === "string"
@@ -34,24 +34,28 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] |
   }
 }
 
-async function publishQos1(
+/** The store is under way when this returns; PUBACK follows it, in order with the others. */
+function publishQos1(
   packet: IPublishPacket,
   subject: string,
   payload: Uint8Array,
   ctx: HandlerContext,
-): Promise<Effect[]> {
-  try {
-    await ctx.bus.store(subject, payload, 1);
-  } catch (err) {
-    // No PUBACK: the client keeps the message and sends it again.
-    ctx.log.warn("publish.store_failed", {
-      clientId: ctx.session?.clientId,
-      packetId: packet.messageId,
-      subject,
-      ...describeError(err),
-    });
-    return NO_EFFECTS;
-  }
-  ctx.bus.publish(subject, payload, 1, true);
-  return [send(puback(packet.messageId ?? 0))];
+): Effect[] {
+  const stored = ctx.bus.store(subject, payload, 1).then(
+    () => {
+      ctx.bus.publish(subject, payload, 1, true);
+      return puback(packet.messageId ?? 0);
+    },
+    (err) => {
+      // No PUBACK: the client keeps the message and sends it again.
+      ctx.log.warn("publish.store_failed", {
+        clientId: ctx.session?.clientId,
+        packetId: packet.messageId,
+        subject,
+        ...describeError(err),
+      });
+      return null;
+    },
+  );
+  return [{ kind: "sendWhenStored", pending: stored }];
 }

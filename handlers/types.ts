@@ -31,6 +31,11 @@ export interface Grant {
 /** What a handler wants done to its connection; the front applies effects in order. */
 export type Effect =
   | { readonly kind: "send"; readonly packet: Packet }
+  /**
+   * Send the packet once `pending` resolves to it (nothing if it resolves to null), after every
+   * earlier such packet: PUBACKs of pipelined stores, in order.
+   */
+  | { readonly kind: "sendWhenStored"; readonly pending: Promise<Packet | null> }
   | { readonly kind: "close"; readonly reason: string; readonly graceful?: boolean }
   | { readonly kind: "bind"; readonly session: SessionRef }
   | {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what jetmq needs on a fresh machine (Node and npm present): the npm packages and
-# nats-server; with --test also the MQTT clients the tests drive. Installs only what is missing.
+# nats-server; with --test also the MQTT clients the tests drive, with --bench mosquitto.
+# Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,9 @@ fi
 
 missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+if [ "${1:-}" = "--bench" ]; then
+  command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+fi
 if [ "${1:-}" = "--test" ]; then
   command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
   /usr/bin/python3 -c 'import paho.mqtt.client' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)

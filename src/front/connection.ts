@@ -1,6 +1,6 @@
 import type { Packet } from "mqtt-packet";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
-import type { Effect, HandlerContext, SessionRef } from "../../handlers/types.ts";
+import type { Effect, Handler, HandlerContext, SessionRef } from "../../handlers/types.ts";
 import type { Config } from "../config.ts";
 import { ClientDelivery } from "../delivery/client_delivery.ts";
 import type { Fanout } from "../delivery/fanout.ts";
@@ -37,6 +37,12 @@ type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: st
 
 let nextId = 0;
 
+/** Inbound QoS 1 stores one connection may have under way before it stops reading more. */
+const MAX_STORES = 1024;
+
+/** Effects applied without waiting on anything (but a full store pipeline). */
+const SYNC_EFFECTS = new Set<Effect["kind"]>(["send", "acked", "sendWhenStored"]);
+
 /**
  * One client connection, whatever the transport: decodes packets, runs them through handlers
  * one at a time in arrival order, applies the effects, and enforces keepalive and limits.
@@ -54,6 +60,8 @@ export class Connection {
   #decoder: PacketDecoder;
   #out: Outbound;
   #queue: SerialQueue<Work>;
+  #stores: Promise<void> = Promise.resolve();
+  #storesOutstanding = 0;
   #lastSeen = Date.now();
   #timer: ReturnType<typeof setTimeout> | undefined;
   msgsIn = 0;
@@ -158,59 +166,87 @@ export class Connection {
     this.#queue.push(work);
   }
 
-  async #step(work: Work): Promise<void> {
-    if (work.kind === "ended") return await this.#end();
+  #step(work: Work): void | Promise<void> {
+    if (work.kind === "ended") return this.#end();
     if (this.#closing) return;
     if (work.kind === "violation") return this.#violation(work.reason);
-    await this.#handle(work.packet);
+    return this.#handle(work.packet);
   }
 
-  async #handle(packet: Packet): Promise<void> {
+  /** Synchronous when the handler is (QoS 0 PUBLISH, PINGREQ): the hot path makes no promise. */
+  #handle(packet: Packet): void | Promise<void> {
     const r = route(packet, this.session !== null);
     if (r.kind === "ignore") return;
     if (r.kind === "violation") return this.#violation(r.reason);
+    let out: Effect[] | Promise<Effect[]>;
     try {
+      out = r.handler(packet, this.#ctx);
+    } catch (err) {
+      return this.#failed(packet, err);
+    }
+    if (!(out instanceof Promise) && out.every((e) => SYNC_EFFECTS.has(e.kind))) {
+      let wait: void | Promise<void> = undefined;
+      for (const e of out) wait = this.#apply(e) ?? wait;
+      return wait;
+    }
+    return this.#handleAsync(packet, r.handler, out);
+  }
+
+  async #handleAsync(
+    packet: Packet,
+    handler: Handler,
+    first: Effect[] | Promise<Effect[]>,
+  ): Promise<void> {
+    try {
+      let out = first;
       for (;;) {
-        const out = r.handler(packet, this.#ctx);
         const effects = out instanceof Promise ? await out : out;
-        const first = effects[0];
-        if (first?.kind !== "defer") {
+        const head = effects[0];
+        if (head?.kind !== "defer") {
           for (const effect of effects) await this.#apply(effect);
           return;
         }
         // Later packets of this connection wait too: order is kept [MQTT-4.6.0-6].
         this.deps.log.info("client.deferred", {
           connection: this.id,
-          ms: first.ms,
-          reason: first.reason,
+          ms: head.ms,
+          reason: head.reason,
         });
-        await Bun.sleep(first.ms);
+        await Bun.sleep(head.ms);
         if (this.#closing) return;
+        out = handler(packet, this.#ctx);
       }
     } catch (err) {
-      this.deps.log.error("handler.failed", {
-        cmd: packet.cmd,
-        clientId: this.clientId,
-        connection: this.id,
-        ...describeError(err),
-      });
-      return this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`);
+      this.#failed(packet, err);
     }
   }
 
-  async #apply(effect: Effect): Promise<void> {
+  #failed(packet: Packet, err: unknown): void {
+    this.deps.log.error("handler.failed", {
+      cmd: packet.cmd,
+      clientId: this.clientId,
+      connection: this.id,
+      ...describeError(err),
+    });
+    this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`);
+  }
+
+  #apply(effect: Effect): void | Promise<void> {
     switch (effect.kind) {
       case "send":
         this.#out.write(encodePacket(effect.packet, this.session?.protocolVersion ?? 4), false);
         return;
+      case "sendWhenStored":
+        return this.#sendInOrder(effect.pending);
       case "close":
         this.#graceful = effect.graceful === true;
-        return this.#close(effect.reason);
+        // Acknowledgements of what was stored go out before the connection ends.
+        return this.#stores.then(() => this.#close(effect.reason));
       case "bind":
         return this.#bind(effect.session);
       case "subscribe":
         // Delivery starts, and NATS has the subscriptions, before SUBACK goes out.
-        return await this.delivery?.add(effect.grants, effect.resume === true);
+        return this.delivery?.add(effect.grants, effect.resume === true);
       case "unsubscribe":
         return this.delivery?.remove(effect.filters);
       case "acked":
@@ -218,6 +254,21 @@ export class Connection {
       case "defer":
         return;
     }
+  }
+
+  /**
+   * Stores run concurrently (pipelined on the one NATS connection, so stored in order) and
+   * their acknowledgements go out in the same order. Past MAX_STORES outstanding, the
+   * connection's next packet waits: a client cannot pile up unbounded work.
+   */
+  #sendInOrder(pending: Promise<Packet | null>): void | Promise<void> {
+    this.#storesOutstanding++;
+    this.#stores = this.#stores.then(async () => {
+      const packet = await pending;
+      this.#storesOutstanding--;
+      if (packet) this.#out.write(encodePacket(packet, this.session?.protocolVersion ?? 4), false);
+    });
+    if (this.#storesOutstanding >= MAX_STORES) return this.#stores;
   }
 
   #bind(session: SessionRef): void {

@@ -41,7 +41,8 @@ export class SerialQueue<T> {
         this.#paused = false;
         this.flow.resume();
       }
-      await this.run(item);
+      const pending = this.run(item);
+      if (pending) await pending;
     }
     this.#running = false;
   }

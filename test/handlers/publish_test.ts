@@ -73,7 +73,10 @@ describe("publish handler", () => {
       filter_subject: "$JETMQ.msgs.q1.>",
     });
     const fx = await run(pub("q1/x", 1, "stored", 42));
-    expect(fx).toEqual([{ kind: "send", packet: { cmd: "puback", messageId: 42 } }]);
+    expect(fx).toHaveLength(1);
+    expect(fx[0]?.kind).toBe("sendWhenStored");
+    const stored = fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : undefined;
+    expect(stored).toEqual({ cmd: "puback", messageId: 42 });
     const c = await env.store.js.consumers.get(MESSAGES_STREAM, consumer.name);
     const m = await c.next({ expires: 2000 });
     expect(m?.subject).toBe("$JETMQ.msgs.q1.x");
@@ -86,7 +89,8 @@ describe("publish handler", () => {
     const cfg = (await env.store.jsm.streams.info(MESSAGES_STREAM)).config;
     await env.store.jsm.streams.delete(MESSAGES_STREAM);
     try {
-      expect(await run(pub("q1/lost", 1, "x", 7))).toEqual([]);
+      const fx = await run(pub("q1/lost", 1, "x", 7));
+      expect(fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : "no effect").toBeNull();
       const line = env.logs.find((r) => r.event === "publish.store_failed");
       expect(line).toMatchObject({ packetId: 7, subject: "q1.lost" });
     } finally {

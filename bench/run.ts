@@ -1,0 +1,101 @@
+#!/usr/bin/env bun
+// jetmq side by side with mosquitto and nats-server's MQTT on this machine: every scenario
+// against each broker, repeated with the brokers interleaved, medians and ratios printed.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import { median, type Metrics, type Scenario } from "./measure.ts";
+import { idleConnections } from "./scenarios/connections.ts";
+import { latencyQos0, latencyQos1 } from "./scenarios/latency.ts";
+import { offlineQueue, qos1EndToEnd } from "./scenarios/qos1.ts";
+import { fanIn, fanOut } from "./scenarios/throughput.ts";
+import { startTarget, type TargetName } from "./targets.ts";
+
+const SCENARIOS: Scenario[] = [
+  fanIn,
+  fanOut,
+  qos1EndToEnd,
+  latencyQos0,
+  latencyQos1,
+  idleConnections,
+  offlineQueue,
+];
+const TARGETS: TargetName[] = ["jetmq", "mosquitto", "nats-mqtt"];
+// Not run until jetmq has what it measures.
+const SKIPPED = [
+  "Retained 10,000 topics → new ret/# subscriber: retained messages come with issue 5",
+];
+
+const args = Bun.argv.slice(2);
+const repeats = Number(args[args.indexOf("--repeats") + 1] || 3) || 3;
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] ?? "" : "";
+const scenarios = SCENARIOS.filter((s) =>
+  !only || s.name.toLowerCase().includes(only.toLowerCase())
+);
+
+/** results[scenario][target][metric] = one value per repeat */
+const results: Record<string, Record<string, Record<string, number[]>>> = {};
+
+for (let r = 0; r < repeats; r++) {
+  // Rotate the order so no broker always runs first (warm caches, a busier machine).
+  const order = TARGETS.map((_, i) => TARGETS[(i + r) % TARGETS.length] as TargetName);
+  for (const name of order) {
+    const target = await startTarget(name);
+    try {
+      for (const s of scenarios) {
+        const m: Metrics | null = await s.run(target.port, target.pid).catch((err) => {
+          process.stderr.write(
+            `${name} / ${s.name}: ${err instanceof Error ? err.message : err}\n`,
+          );
+          return null;
+        });
+        for (const [k, v] of Object.entries(m ?? {})) {
+          ((results[s.name] ??= {})[name] ??= {})[k] ??= [];
+          results[s.name]![name]![k]!.push(v);
+        }
+        process.stderr.write(
+          `run ${r + 1}/${repeats} ${name.padEnd(9)} ${s.name}: ${JSON.stringify(m)}\n`,
+        );
+      }
+    } finally {
+      await target.stop();
+    }
+  }
+}
+
+const fmt = (v: number) =>
+  !Number.isFinite(v)
+    ? "—"
+    : Math.abs(v) >= 100
+    ? Math.round(v).toLocaleString("en-US")
+    : v.toFixed(2);
+const ratio = (
+  a: number,
+  b: number,
+) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : "—");
+const lines = [
+  `| scenario | metric | jetmq | mosquitto | nats-mqtt | jetmq / mosquitto | jetmq / nats-mqtt |`,
+  `| --- | --- | ---: | ---: | ---: | ---: | ---: |`,
+];
+for (const s of scenarios) {
+  for (const metric of Object.keys(s.metrics)) {
+    const med = (t: string) => median(results[s.name]?.[t]?.[metric] ?? []);
+    const [j, m, n] = [med("jetmq"), med("mosquitto"), med("nats-mqtt")];
+    lines.push(
+      `| ${s.name} | ${metric} (${s.metrics[metric]} is better) | ${fmt(j)} | ${fmt(m)} | ${
+        fmt(n)
+      } | ${ratio(j, m)} | ${ratio(j, n)} |`,
+    );
+  }
+}
+const machine =
+  `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+  `Bun ${Bun.version}, medians of ${repeats} interleaved runs, 64-byte payloads`;
+const table = [`Machine: ${machine}`, "", ...lines, "", ...SKIPPED.map((s) => `Skipped: ${s}`)]
+  .join("\n");
+process.stdout.write(table + "\n");
+const dir = join(import.meta.dir, "results");
+mkdirSync(dir, { recursive: true });
+const stamp = new Date().toISOString().replaceAll(":", "-");
+writeFileSync(join(dir, `${stamp}.md`), table + "\n");
+writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ machine, results }, null, 2));

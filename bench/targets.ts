@@ -1,0 +1,141 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+/** A broker under test, running as its own process on loopback. */
+export interface Target {
+  readonly name: string;
+  readonly port: number;
+  /** The process whose memory is the broker's (jetmq's own, not its nats-server). */
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+export type TargetName = "jetmq" | "mosquitto" | "nats-mqtt";
+
+function freePort(): number {
+  const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = l.port;
+  l.stop(true);
+  return port;
+}
+
+async function waitListening(port: number, proc: Subprocess, what: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
+    try {
+      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+      s.end();
+      return;
+    } catch {
+      await Bun.sleep(50);
+    }
+  }
+  throw new Error(`${what} did not listen on ${port}`);
+}
+
+async function stopProcess(proc: Subprocess): Promise<void> {
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+  await proc.exited;
+  clearTimeout(timer);
+}
+
+/** nats-server with JetStream, and optionally its own MQTT listener. */
+async function natsServer(
+  dir: string,
+  mqttPort: number | null,
+): Promise<{ proc: Subprocess; port: number }> {
+  const port = freePort();
+  const conf = join(dir, "nats.conf");
+  writeFileSync(
+    conf,
+    [
+      "server_name: bench",
+      `listen: 127.0.0.1:${port}`,
+      "max_payload: 8MB",
+      `jetstream { store_dir: ${JSON.stringify(join(dir, "js"))} }`,
+      mqttPort === null ? "" : `mqtt { listen: 127.0.0.1:${mqttPort}, max_ack_pending: 1024 }`,
+    ].join("\n"),
+  );
+  const proc = Bun.spawn(["nats-server", "-c", conf], { stdout: "ignore", stderr: "ignore" });
+  await waitListening(mqttPort ?? port, proc, "nats-server");
+  return { proc, port };
+}
+
+async function startJetmq(dir: string): Promise<Target> {
+  const nats = await natsServer(dir, null);
+  const port = freePort();
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "../src/main.ts"),
+      ...["--nats-url", `nats://127.0.0.1:${nats.port}`, "--host", "127.0.0.1"],
+      ...["--port", String(port), "--monitor-port", "0", "--log-level", "warn"],
+    ],
+    { stdout: "ignore", stderr: "inherit" },
+  );
+  await waitListening(port, proc, "jetmq");
+  return {
+    name: "jetmq",
+    port,
+    pid: proc.pid,
+    async stop() {
+      await stopProcess(proc);
+      await stopProcess(nats.proc);
+    },
+  };
+}
+
+async function startNatsMqtt(dir: string): Promise<Target> {
+  const port = freePort();
+  const nats = await natsServer(dir, port);
+  return { name: "nats-mqtt", port, pid: nats.proc.pid, stop: () => stopProcess(nats.proc) };
+}
+
+async function startMosquitto(dir: string): Promise<Target> {
+  const port = freePort();
+  const conf = join(dir, "mosquitto.conf");
+  // Queues as deep as the others' so the offline scenario measures the same work.
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      "persistence false",
+      "max_queued_messages 1000000",
+      "max_inflight_messages 1024",
+      "log_dest none",
+    ].join("\n"),
+  );
+  const proc = Bun.spawn(["mosquitto", "-c", conf], { stdout: "ignore", stderr: "ignore" });
+  await waitListening(port, proc, "mosquitto");
+  return { name: "mosquitto", port, pid: proc.pid, stop: () => stopProcess(proc) };
+}
+
+/** Starts a fresh broker with its own temp data, removed when it stops. */
+export async function startTarget(name: TargetName): Promise<Target> {
+  const dir = mkdtempSync(join(tmpdir(), `jetmq-bench-${name}-`));
+  const start = name === "jetmq"
+    ? startJetmq
+    : name === "mosquitto"
+    ? startMosquitto
+    : startNatsMqtt;
+  const t = await start(dir);
+  return {
+    ...t,
+    async stop() {
+      await t.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resident memory of a process, in bytes. */
+export async function rssOf(pid: number): Promise<number> {
+  const status = await Bun.file(`/proc/${pid}/status`).text();
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb * 1024;
+}
