@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import * as mqttPacket from "mqtt-packet";
-import type { Packet } from "mqtt-packet";
+import type { IPublishPacket, Packet } from "mqtt-packet";
 import { PacketDecoder } from "../src/mqtt/codec.ts";
 import { encodePublish } from "../src/mqtt/packets.ts";
 import type { ProtocolError } from "../src/errors.ts";
@@ -84,6 +84,36 @@ describe("codec", () => {
       const { d, errors } = decoder();
       d.push(Uint8Array.of(byte, 0x7f)); // promises 127 more bytes that never come
       expect(errors[0]?.message).toContain(why);
+    }
+  });
+
+  test("PUBLISH is decoded as mqtt-packet decodes it, at QoS 0 and 1", () => {
+    for (const qos of [0, 1] as const) {
+      const { d, packets, errors } = decoder();
+      d.push(connectBytes);
+      const p = {
+        cmd: "publish",
+        topic: "a/ü/c",
+        payload: Buffer.from("x".repeat(300)),
+        qos,
+        dup: qos === 1,
+        retain: true,
+        messageId: qos ? 7 : undefined,
+      } as const;
+      d.push(mqttPacket.generate(p));
+      expect(errors).toEqual([]);
+      const got = packets[1] as IPublishPacket;
+      expect(Buffer.from(got.payload).toString()).toBe("x".repeat(300));
+      expect({ ...got, payload: null }).toEqual({ ...p, payload: null });
+    }
+  });
+
+  test("a PUBLISH topic that is not UTF-8, or a QoS 1 packet id of 0, is malformed [MQTT-1.5.3-1] [MQTT-2.3.1-1]", () => {
+    for (const bytes of [[0x30, 5, 0, 2, 0xc3, 0x28, 0x41], [0x32, 5, 0, 1, 0x61, 0, 0]]) {
+      const { d, errors } = decoder();
+      d.push(connectBytes);
+      d.push(Uint8Array.from(bytes));
+      expect(errors[0]?.message).toMatch(/UTF-8|identifier 0/);
     }
   });
 

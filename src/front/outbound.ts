@@ -1,12 +1,17 @@
 import type { Transport } from "./transport.ts";
 
 /**
- * Bytes waiting for a slow socket, bounded: past `maxPending` droppable messages (QoS 0) are
- * dropped and counted, and past four times that the reader is too slow to keep.
+ * Bytes on their way to one client. Everything written in one tick goes to the socket in one
+ * write (a NATS read that fans out hundreds of messages costs one syscall per client, not
+ * hundreds). Bounded: past `maxPending` droppable messages (QoS 0) are dropped and counted,
+ * and past four times that the reader is too slow to keep.
  */
 export class Outbound {
   #pending: Uint8Array[] = [];
   #pendingBytes = 0;
+  #scheduled = false;
+  /** The socket took less than offered; nothing more until it drains. */
+  #blocked = false;
   #ending = false;
   #closed = false;
   dropped = 0;
@@ -24,17 +29,8 @@ export class Outbound {
   /** Returns false when the bytes were dropped. */
   write(bytes: Uint8Array, droppable: boolean): boolean {
     if (this.#closed || this.#ending) return false;
-    if (this.#pendingBytes === 0) {
-      const n = this.transport.write(bytes);
-      if (n === bytes.length) return true;
-      if (n < 0) {
-        this.#closed = true;
-        return false;
-      }
-      this.#queue(n === 0 ? bytes : bytes.subarray(n));
-      return true;
-    }
-    if (droppable && this.#pendingBytes >= this.maxPending) {
+    // Only bytes the socket refused count against the reader: a big tick is not a slow reader.
+    if (droppable && this.#blocked && this.#pendingBytes >= this.maxPending) {
       this.dropped++;
       return false;
     }
@@ -42,26 +38,20 @@ export class Outbound {
       this.onOverflow();
       return false;
     }
-    this.#queue(bytes);
+    this.#pending.push(bytes);
+    this.#pendingBytes += bytes.length;
+    if (!this.#blocked && this.#pendingBytes >= this.maxPending) this.#flush();
+    else if (!this.#scheduled && !this.#blocked) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flush);
+    }
     return true;
   }
 
   /** The socket can take more. */
   drain(): void {
-    while (this.#pending.length > 0 && !this.#closed) {
-      const chunk = this.#pending.length === 1
-        ? this.#pending[0] as Uint8Array
-        : Buffer.concat(this.#pending, this.#pendingBytes);
-      const n = this.transport.write(chunk);
-      if (n < 0) {
-        this.#closed = true;
-        break;
-      }
-      this.#pending = n === chunk.length ? [] : [chunk.subarray(n)];
-      this.#pendingBytes = chunk.length - n;
-      if (n < chunk.length) return;
-    }
-    if (this.#ending && this.#pendingBytes === 0) this.#finish();
+    this.#blocked = false;
+    this.#flush();
   }
 
   /** Ends the socket once what is pending is written; `discard` drops it first. */
@@ -75,10 +65,22 @@ export class Outbound {
     if (this.#pendingBytes === 0) this.#finish();
   }
 
-  #queue(bytes: Uint8Array): void {
-    this.#pending.push(bytes);
-    this.#pendingBytes += bytes.length;
-  }
+  #flush = (): void => {
+    this.#scheduled = false;
+    if (this.#blocked || this.#closed || this.#pendingBytes === 0) return;
+    const chunk = this.#pending.length === 1
+      ? this.#pending[0] as Uint8Array
+      : Buffer.concat(this.#pending, this.#pendingBytes);
+    const n = this.transport.write(chunk);
+    if (n < 0) {
+      this.#closed = true;
+      return;
+    }
+    this.#pending = n === chunk.length ? [] : [chunk.subarray(n)];
+    this.#pendingBytes = chunk.length - n;
+    if (this.#pendingBytes > 0) this.#blocked = true;
+    else if (this.#ending) this.#finish();
+  };
 
   #finish(): void {
     if (this.#closed) return;

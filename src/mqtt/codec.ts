@@ -1,6 +1,7 @@
 import * as mqttPacket from "mqtt-packet";
 import type { IConnectPacket, Packet } from "mqtt-packet";
 import { ProtocolError } from "../errors.ts";
+import { decodePublish } from "./publish_decoder.ts";
 
 /** Receives what a PacketDecoder makes of the byte stream; no I/O here. */
 export interface DecoderSink {
@@ -20,6 +21,7 @@ export class PacketDecoder {
   #rest: Buffer | null = null;
   #failed = false;
   #current = 0;
+  #mqtt5 = false;
 
   constructor(readonly maxPacketSize: number, readonly sink: DecoderSink) {
     this.#parser.on("packet", (p: Packet) => this.sink.packet(p, this.#current));
@@ -75,12 +77,23 @@ export class PacketDecoder {
 
   #parseFrame(frame: Buffer): void {
     this.#current = frame.length;
+    const type = (frame[0] ?? 0) >> 4;
+    if (type === 3 && !this.#mqtt5) {
+      let header = 2;
+      while (((frame[header - 1] ?? 0) & 0x80) !== 0) header++;
+      const p = decodePublish(frame, header);
+      if (typeof p === "string") this.#fail(`Malformed packet: ${p}`);
+      else this.sink.packet(p, frame.length);
+      return;
+    }
     if (frame[0] === 0x10) {
       const unsupported = unsupportedConnect(frame);
       if (unsupported) {
         this.sink.packet(unsupported, frame.length);
         return;
       }
+      // MQTT 5 PUBLISH carries properties: mqtt-packet keeps decoding those.
+      this.#mqtt5 = connectHeader(frame)?.level === 5;
     }
     this.#parser.parse(frame);
   }
@@ -127,20 +140,25 @@ function checkFirstByte(byte: number): string | null {
     : `header flags 0x${flags.toString(16)} of ${PACKET_NAMES[type]} must be 0x${expected}`;
 }
 
+/** Protocol name and level of a CONNECT frame; null when the frame is too short for them. */
+function connectHeader(frame: Buffer): { name: string; level: number } | null {
+  let at = 1;
+  while (at < frame.length && ((frame[at] ?? 0) & 0x80) !== 0) at++;
+  at++;
+  if (at + 2 > frame.length) return null;
+  const levelAt = at + 2 + frame.readUInt16BE(at);
+  if (levelAt >= frame.length) return null;
+  return { name: frame.toString("utf8", at + 2, levelAt), level: (frame[levelAt] ?? 0) & 0x7f };
+}
+
 /**
  * mqtt-packet rejects unknown protocol levels outright, but the server must answer them with
  * CONNACK 0x01 [MQTT-3.1.2-2]: surface such a CONNECT with just its name and level.
  */
 function unsupportedConnect(frame: Buffer): IConnectPacket | null {
-  let at = 1;
-  while (at < frame.length && ((frame[at] ?? 0) & 0x80) !== 0) at++;
-  at++;
-  if (at + 2 > frame.length) return null;
-  const nameLength = frame.readUInt16BE(at);
-  const levelAt = at + 2 + nameLength;
-  if (levelAt >= frame.length) return null;
-  const name = frame.toString("utf8", at + 2, levelAt);
-  const level = (frame[levelAt] ?? 0) & 0x7f;
+  const header = connectHeader(frame);
+  if (!header) return null;
+  const { name, level } = header;
   if ((name === "MQTT" || name === "MQIsdp") && SUPPORTED_LEVELS.has(level)) return null;
   return {
     cmd: "connect",
