@@ -58,11 +58,15 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
 
   // Answered once the taken-over connection receives nothing more, so that the new owner's
   // redelivery of unacknowledged messages goes to it and not to the old connection.
-  const takeovers = bus.subscribe(takeoverSubject(instanceId), (m) => {
-    const { key, generation } = JSON.parse(new TextDecoder().decode(m.data)) as TakeoverNotice;
+  const onTakeover = (payload: Uint8Array) => {
+    const { key, generation } = JSON.parse(new TextDecoder().decode(payload)) as TakeoverNotice;
     registry.takeover(key, generation);
+  };
+  const takeovers = bus.subscribe(takeoverSubject(instanceId), (m) => {
+    onTakeover(m.data);
     if (m.reply) bus.notify(m.reply, new Uint8Array(0));
   });
+  bus.answerLocally(takeoverSubject(instanceId), onTakeover);
 
   // QoS 1 to a clean session is at least once only while this instance's NATS link holds:
   // when it drops, such clients are closed and reconnect, rather than miss messages unawares.

@@ -3,6 +3,7 @@ import { encodePublish } from "../mqtt/packets.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import { subjectMatches } from "./subject_match.ts";
+import { SubjectTrie } from "./subject_trie.ts";
 
 /** A local receiver of messages: a connection. */
 export interface Subscriber {
@@ -39,13 +40,26 @@ interface Interest {
 /**
  * Per-instance interest: one NATS subscription per distinct subject however many local
  * clients use it, each message encoded once and handed to every interested subscriber.
+ * Messages published by this instance are matched locally instead (see `#local`).
  */
 export class Fanout {
   #bySubject = new Map<string, Interest>();
   #filtersOf = new Map<Subscriber, Map<string, Grant>>();
   #patternsOf = new Map<Subscriber, Map<string, number>>();
 
-  constructor(readonly bus: Bus) {}
+  #trie = new SubjectTrie();
+
+  constructor(readonly bus: Bus) {
+    bus.onLocalPublish = (msg) => this.#local(msg);
+  }
+
+  /**
+   * A message this instance published: NATS does not echo it back (no_echo), so its local
+   * subscribers get it here, sooner and without the round trip.
+   */
+  #local(msg: BusMessage): void {
+    for (const pattern of this.#trie.match(msg.subject)) this.#onMessage(pattern, msg);
+  }
 
   /** Distinct NATS subscriptions held for local clients. */
   get subjectCount(): number {
@@ -101,6 +115,7 @@ export class Fanout {
         wildcardFirst: startsWithWildcard(subject),
       };
       this.#bySubject.set(subject, interest);
+      this.#trie.add(subject);
     }
     interest.members.set(subscriber, (interest.members.get(subscriber) ?? 0) + 1);
   }
@@ -121,6 +136,7 @@ export class Fanout {
     if (interest.members.size === 0) {
       interest.sub.unsubscribe();
       this.#bySubject.delete(subject);
+      this.#trie.remove(subject);
     }
   }
 

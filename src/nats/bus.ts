@@ -40,8 +40,15 @@ const storedHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as 
 const ACK = new TextEncoder().encode("+ACK");
 const NAK = new TextEncoder().encode("-NAK");
 
-/** Core NATS publish/subscribe and the message store, as handlers and delivery need them. */
+/**
+ * Core NATS publish/subscribe and the message store, as handlers and delivery need them. The
+ * connection is made with no_echo: what this instance publishes is handed to its own
+ * subscribers through `onLocalPublish` rather than coming back from NATS.
+ */
 export class Bus {
+  onLocalPublish: BusMessageHandler = () => {};
+  #local = new Map<string, (payload: Uint8Array) => void>();
+
   constructor(readonly nc: NatsConnection, readonly js: JetStreamClient) {}
 
   /** Largest payload NATS accepts; MQTT payloads over it cannot be forwarded. */
@@ -52,6 +59,15 @@ export class Bus {
   /** Publishes an MQTT message to NATS subscribers, tagged with its QoS. */
   publish(subject: string, payload: Uint8Array, qos: QoS, stored = false): void {
     this.nc.publish(subject, payload, { headers: (stored ? storedHeaders : plainHeaders)[qos] });
+    this.onLocalPublish({ subject, data: payload, qos, stored, reply: undefined });
+  }
+
+  /**
+   * Answers requests on `subject` from this instance too, which no_echo would otherwise hide
+   * from the subscription `subscribe` made for the other instances.
+   */
+  answerLocally(subject: string, handler: (payload: Uint8Array) => void): void {
+    this.#local.set(subject, handler);
   }
 
   /** Stores a QoS 1/2 message in the messages stream; resolves once JetStream has it. */
@@ -74,6 +90,11 @@ export class Bus {
    * listens (no responders) or the time ran out.
    */
   async ask(subject: string, payload: Uint8Array, timeoutMs: number): Promise<boolean> {
+    const local = this.#local.get(subject);
+    if (local) {
+      local(payload);
+      return true;
+    }
     try {
       await this.nc.request(subject, payload, { timeout: timeoutMs });
       return true;

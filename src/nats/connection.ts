@@ -19,6 +19,8 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
       servers: opts.url,
       name: opts.name,
       inboxPrefix: INBOX_PREFIX,
+      // Local subscribers get this instance's own publishes directly (Bus.onLocalPublish).
+      noEcho: true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       timeout: opts.apiTimeoutMs,
