@@ -12,6 +12,7 @@ import { SessionConsumers } from "./nats/consumers.ts";
 import { takeoverSubject } from "./nats/names.ts";
 import { checkStore, provisionStore } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
+import { StorePipeline } from "./nats/store_pipeline.ts";
 import { Stats } from "./stats.ts";
 import pkg from "../package.json" with { type: "json" };
 
@@ -50,7 +51,7 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     apiTimeoutMs: config.jsApiTimeoutMs,
     log: ilog,
   });
-  const bus = new Bus(nc, store.js);
+  const bus = new Bus(nc, new StorePipeline(nc, config.jsApiTimeoutMs));
   const stats = new Stats();
   const registry = new Registry<Connection>();
   const fanout = new Fanout(bus);
@@ -125,6 +126,7 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
       while (connections.size > 0 && Date.now() < deadline) await Bun.sleep(10);
       takeovers.unsubscribe();
       await monitor.stop();
+      bus.stores.close();
       await nc.drain();
       ilog.info("broker.stopped", { connectionsLeft: connections.size });
     },

@@ -36,6 +36,11 @@ export class StoreConflictError extends JetmqError {
   override readonly name = "StoreConflictError";
 }
 
+/** JetStream did not store a message (no stream, an error, no answer in time). */
+export class StoreError extends JetmqError {
+  override readonly name = "StoreError";
+}
+
 /** A configuration value is invalid; start-up stops. */
 export class ConfigError extends JetmqError {
   override readonly name = "ConfigError";

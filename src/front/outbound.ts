@@ -1,8 +1,8 @@
 import type { Transport } from "./transport.ts";
 
 /**
- * Bytes on their way to one client. Everything written in one tick goes to the socket in one
- * write (a NATS read that fans out hundreds of messages costs one syscall per client, not
+ * Bytes on their way to one client. Everything written in one turn of the event loop goes to
+ * the socket in one write (a NATS read that fans out hundreds of messages costs one syscall per client, not
  * hundreds). Bounded: past `maxPending` droppable messages (QoS 0) are dropped and counted,
  * and past four times that the reader is too slow to keep.
  */
@@ -43,7 +43,9 @@ export class Outbound {
     if (!this.#blocked && this.#pendingBytes >= this.maxPending) this.#flush();
     else if (!this.#scheduled && !this.#blocked) {
       this.#scheduled = true;
-      queueMicrotask(this.#flush);
+      // After this turn's I/O callbacks and promise reactions: PUBACKs resolved one by one
+      // and messages fanned out of one NATS read all leave in one write.
+      setImmediate(this.#flush);
     }
     return true;
   }

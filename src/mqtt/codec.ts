@@ -171,6 +171,11 @@ function unsupportedConnect(frame: Buffer): IConnectPacket | null {
 }
 
 /** Encodes any packet for a connection of the given protocol version. */
-export function encodePacket(packet: Packet, protocolVersion: number): Buffer {
+export function encodePacket(packet: Packet, protocolVersion: number): Uint8Array {
+  // The acknowledgement of every QoS 1 message: four bytes, not worth a trip through mqtt-packet.
+  if (packet.cmd === "puback" && protocolVersion < 5) {
+    const id = packet.messageId ?? 0;
+    return Uint8Array.of(0x40, 0x02, id >> 8, id & 0xff);
+  }
   return mqttPacket.generate(packet, { protocolVersion });
 }

@@ -1,5 +1,5 @@
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { StorePipeline } from "./store_pipeline.ts";
 import type { QoS } from "./sessions.ts";
 import { messageSubject } from "./names.ts";
 
@@ -49,7 +49,7 @@ export class Bus {
   onLocalPublish: BusMessageHandler = () => {};
   #local = new Map<string, (payload: Uint8Array) => void>();
 
-  constructor(readonly nc: NatsConnection, readonly js: JetStreamClient) {}
+  constructor(readonly nc: NatsConnection, readonly stores: StorePipeline) {}
 
   /** Largest payload NATS accepts; MQTT payloads over it cannot be forwarded. */
   get maxPayload(): number {
@@ -70,9 +70,9 @@ export class Bus {
     this.#local.set(subject, handler);
   }
 
-  /** Stores a QoS 1/2 message in the messages stream; resolves once JetStream has it. */
-  async store(subject: string, payload: Uint8Array, qos: QoS): Promise<PubAck> {
-    return await this.js.publish(messageSubject(subject), payload, { headers: plainHeaders[qos] });
+  /** Stores a QoS 1/2 message in the messages stream; resolves to its sequence once stored. */
+  store(subject: string, payload: Uint8Array, qos: QoS): Promise<number> {
+    return this.stores.store(messageSubject(subject), payload, plainHeaders[qos] as MsgHdrs);
   }
 
   /** Acknowledges a message a JetStream consumer delivered. */

@@ -92,7 +92,11 @@ describe("publish handler", () => {
       const fx = await run(pub("q1/lost", 1, "x", 7));
       expect(fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : "no effect").toBeNull();
       const line = env.logs.find((r) => r.event === "publish.store_failed");
-      expect(line).toMatchObject({ packetId: 7, subject: "q1.lost" });
+      expect(line).toMatchObject({
+        packetId: 7,
+        subject: "$JETMQ.msgs.q1.lost",
+        error: "StoreError",
+      });
     } finally {
       await env.store.jsm.streams.add(cfg);
     }

@@ -5,6 +5,7 @@ import { Bus } from "../../src/nats/bus.ts";
 import { SessionConsumers } from "../../src/nats/consumers.ts";
 import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
 import { SessionStore } from "../../src/nats/sessions.ts";
+import { StorePipeline } from "../../src/nats/store_pipeline.ts";
 import type { LogRecord } from "./broker.ts";
 import { startNats, type TestNats } from "./nats_server.ts";
 
@@ -29,7 +30,7 @@ export async function handlerEnv(
   const logs: LogRecord[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as LogRecord));
   const store = await provisionStore(nc, { replicas: 1, apiTimeoutMs: 5000, log });
-  const bus = new Bus(nc, store.js);
+  const bus = new Bus(nc, new StorePipeline(nc, 5000));
   const sessions = new SessionStore(store.sessions);
   const maxAckPending = limits.maxAckPending ?? 1024;
   const consumers = new SessionConsumers(nc, store.jsm, {
