@@ -13,6 +13,8 @@ import type { SessionStore } from "../nats/sessions.ts";
 import type { Stats } from "../stats.ts";
 import { route } from "./dispatch.ts";
 import { SerialQueue } from "./serial_queue.ts";
+import { Liveness } from "./liveness.ts";
+import { OrderedSends } from "./ordered_sends.ts";
 import { Outbound } from "./outbound.ts";
 import type { Registry } from "./registry.ts";
 import type { Transport } from "./transport.ts";
@@ -37,9 +39,6 @@ type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: st
 
 let nextId = 0;
 
-/** Inbound QoS 1 stores one connection may have under way before it stops reading more. */
-const MAX_STORES = 1024;
-
 /** Effects applied without waiting on anything (but a full store pipeline). */
 const SYNC_EFFECTS = new Set<Effect["kind"]>(["send", "acked", "sendWhenStored"]);
 
@@ -60,10 +59,9 @@ export class Connection {
   #decoder: PacketDecoder;
   #out: Outbound;
   #queue: SerialQueue<Work>;
-  #stores: Promise<void> = Promise.resolve();
-  #storesOutstanding = 0;
-  #lastSeen = Date.now();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Stores run concurrently, pipelined on one NATS connection; their PUBACKs keep order. */
+  #acks = new OrderedSends((p) => this.#send(p));
+  #liveness = new Liveness((reason) => this.#close(reason));
   msgsIn = 0;
   msgsOut = 0;
 
@@ -85,9 +83,7 @@ export class Connection {
         discard: true,
       });
     });
-    this.#timer = setTimeout(() => {
-      if (!this.session) this.#close(`No CONNECT within ${deps.config.connectTimeoutMs} ms`);
-    }, deps.config.connectTimeoutMs);
+    this.#liveness.awaitConnect(deps.config.connectTimeoutMs);
   }
 
   get clientId(): string | undefined {
@@ -104,7 +100,7 @@ export class Connection {
 
   /** Bytes from the socket. */
   receive(chunk: Uint8Array): void {
-    this.#lastSeen = Date.now();
+    this.#liveness.seen();
     if (this.#closing) return;
     this.#decoder.push(chunk);
   }
@@ -118,7 +114,7 @@ export class Connection {
   transportClosed(): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#timer);
+    this.#liveness.stop();
     this.delivery?.close();
     this.#enqueue({ kind: "ended" });
   }
@@ -231,22 +227,25 @@ export class Connection {
     this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`);
   }
 
+  #send(packet: Packet): void {
+    this.#out.write(encodePacket(packet, this.session?.protocolVersion ?? 4), false);
+  }
+
   #apply(effect: Effect): void | Promise<void> {
     switch (effect.kind) {
       case "send":
-        this.#out.write(encodePacket(effect.packet, this.session?.protocolVersion ?? 4), false);
-        return;
+        return this.#send(effect.packet);
       case "sendWhenStored":
-        return this.#sendInOrder(effect.pending);
+        return this.#acks.add(effect.pending);
       case "close":
         this.#graceful = effect.graceful === true;
         // Acknowledgements of what was stored go out before the connection ends.
-        return this.#stores.then(() => this.#close(effect.reason));
+        return this.#acks.settled().then(() => this.#close(effect.reason));
       case "bind":
         return this.#bind(effect.session);
       case "subscribe":
         // Delivery starts, and NATS has the subscriptions, before SUBACK goes out.
-        return this.delivery?.add(effect.grants, effect.resume === true);
+        return this.#delivery()?.add(effect.grants, effect.resume === true);
       case "unsubscribe":
         return this.delivery?.remove(effect.filters);
       case "acked":
@@ -256,42 +255,21 @@ export class Connection {
     }
   }
 
-  /**
-   * Stores run concurrently (pipelined on the one NATS connection, so stored in order) and
-   * their acknowledgements go out in the same order. Past MAX_STORES outstanding, the
-   * connection's next packet waits: a client cannot pile up unbounded work.
-   */
-  #sendInOrder(pending: Promise<Packet | null>): void | Promise<void> {
-    this.#storesOutstanding++;
-    this.#stores = this.#stores.then(async () => {
-      const packet = await pending;
-      this.#storesOutstanding--;
-      if (packet) this.#out.write(encodePacket(packet, this.session?.protocolVersion ?? 4), false);
+  /** Made on the first subscription: an idle connection does not pay for one. */
+  #delivery(): ClientDelivery | null {
+    if (this.delivery || !this.session || this.#ended) return this.delivery;
+    this.delivery = new ClientDelivery(this.session, this.deps, {
+      write: (bytes, droppable) => this.#deliver(bytes, droppable),
+      fail: (reason) => this.#close(reason),
     });
-    if (this.#storesOutstanding >= MAX_STORES) return this.#stores;
+    return this.delivery;
   }
 
   #bind(session: SessionRef): void {
     this.session = session;
-    this.delivery = new ClientDelivery(session, this.deps, {
-      write: (bytes, droppable) => this.#deliver(bytes, droppable),
-      fail: (reason) => this.#close(reason),
-    });
-    if (this.#ended) this.delivery.close();
     this.#ctx = this.#context();
-    clearTimeout(this.#timer);
+    this.#liveness.connected(session.keepalive);
     this.deps.registry.bind(this);
-    if (session.keepalive > 0) this.#armKeepalive(session.keepalive * 1500);
-  }
-
-  // One timer per connection, re-armed only when it fires: no timer churn per packet.
-  #armKeepalive(limitMs: number, delay = limitMs): void {
-    this.#timer = setTimeout(() => {
-      const idle = Date.now() - this.#lastSeen;
-      if (idle >= limitMs) {
-        this.#close(`Keepalive timeout: no packet for ${idle} ms (limit ${limitMs} ms)`);
-      } else this.#armKeepalive(limitMs, limitMs - idle);
-    }, delay);
   }
 
   #violation(reason: string): void {
@@ -309,7 +287,7 @@ export class Connection {
     if (this.#closing) return;
     this.#closing = true;
     this.closeReason = reason;
-    clearTimeout(this.#timer);
+    this.#liveness.stop();
     this.#out.end(opts.discard === true);
   }
 

@@ -12,21 +12,48 @@ export interface DecoderSink {
 const SUPPORTED_LEVELS = new Set([3, 4, 5]);
 
 /**
- * Splits a byte stream into MQTT packets and parses each with mqtt-packet. Framing first lets
- * an oversized packet be refused from its fixed header, before its body is buffered.
- * One decoder per connection: mqtt-packet learns the protocol version from CONNECT.
+ * mqtt-packet parsers, one per protocol generation, shared by every connection: the decoder
+ * hands them whole frames only, so they hold nothing between calls, and a connection does not
+ * pay for a parser of its own (an event emitter and a buffer list each). A parser that failed
+ * may hold part of a frame and is replaced.
+ */
+class SharedParsers {
+  #parsers = new Map<number, ReturnType<typeof mqttPacket.parser>>();
+  #packet: Packet | null = null;
+  #error: Error | null = null;
+
+  parse(frame: Buffer, mqtt5: boolean): Packet | Error {
+    const version = mqtt5 ? 5 : 4;
+    let parser = this.#parsers.get(version);
+    if (!parser) {
+      parser = mqttPacket.parser({ protocolVersion: version });
+      parser.on("packet", (p: Packet) => (this.#packet = p));
+      parser.on("error", (e: Error) => (this.#error = e));
+      this.#parsers.set(version, parser);
+    }
+    this.#packet = null;
+    this.#error = null;
+    parser.parse(frame);
+    const out = this.#error ?? this.#packet ?? new Error("incomplete packet");
+    if (!this.#packet) this.#parsers.delete(version);
+    return out;
+  }
+}
+
+const parsers = new SharedParsers();
+
+/**
+ * Splits a byte stream into MQTT packets and parses each. Framing first lets an oversized
+ * packet be refused from its fixed header, before its body is buffered; PUBLISH is decoded
+ * here, every other packet by mqtt-packet. One decoder per connection: it learns the protocol
+ * version from CONNECT.
  */
 export class PacketDecoder {
-  #parser = mqttPacket.parser();
   #rest: Buffer | null = null;
   #failed = false;
-  #current = 0;
   #mqtt5 = false;
 
-  constructor(readonly maxPacketSize: number, readonly sink: DecoderSink) {
-    this.#parser.on("packet", (p: Packet) => this.sink.packet(p, this.#current));
-    this.#parser.on("error", (e: Error) => this.#fail(`Malformed packet: ${e.message}`));
-  }
+  constructor(readonly maxPacketSize: number, readonly sink: DecoderSink) {}
 
   push(chunk: Uint8Array): void {
     if (this.#failed) return;
@@ -76,7 +103,6 @@ export class PacketDecoder {
   }
 
   #parseFrame(frame: Buffer): void {
-    this.#current = frame.length;
     const type = (frame[0] ?? 0) >> 4;
     if (type === 3 && !this.#mqtt5) {
       let header = 2;
@@ -95,7 +121,9 @@ export class PacketDecoder {
       // MQTT 5 PUBLISH carries properties: mqtt-packet keeps decoding those.
       this.#mqtt5 = connectHeader(frame)?.level === 5;
     }
-    this.#parser.parse(frame);
+    const p = parsers.parse(frame, this.#mqtt5);
+    if (p instanceof Error) this.#fail(`Malformed packet: ${p.message}`);
+    else this.sink.packet(p, frame.length);
   }
 
   #fail(message: string): void {

@@ -1,0 +1,31 @@
+import type { Packet } from "mqtt-packet";
+
+/** Stores one connection may have under way before it stops reading more. */
+const MAX_OUTSTANDING = 1024;
+
+/**
+ * Packets that wait for work under way (PUBACKs for pipelined JetStream stores): the work runs
+ * concurrently, the packets go out in the order they were added. Past MAX_OUTSTANDING, `add`
+ * returns a promise the connection waits on: a client cannot pile up unbounded work.
+ */
+export class OrderedSends {
+  #chain: Promise<void> = Promise.resolve();
+  #outstanding = 0;
+
+  constructor(readonly send: (packet: Packet) => void) {}
+
+  add(pending: Promise<Packet | null>): void | Promise<void> {
+    this.#outstanding++;
+    this.#chain = this.#chain.then(async () => {
+      const packet = await pending;
+      this.#outstanding--;
+      if (packet) this.send(packet);
+    });
+    if (this.#outstanding >= MAX_OUTSTANDING) return this.#chain;
+  }
+
+  /** Resolves once everything added so far was sent (or came to nothing). */
+  settled(): Promise<void> {
+    return this.#chain;
+  }
+}
