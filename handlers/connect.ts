@@ -4,6 +4,7 @@ import { sessionKey, takeoverSubject } from "../src/nats/names.ts";
 import type { SessionRecord } from "../src/nats/sessions.ts";
 import { TopicError } from "../src/errors.ts";
 import { grantFor } from "./grants.ts";
+import { publishWill, willOf } from "./will.ts";
 import {
   close,
   type Effect,
@@ -26,6 +27,8 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   const refused = checkProtocol(packet) ?? checkClientId(packet);
   if (refused) return refused;
 
+  const will = willOf(packet);
+  if (will instanceof TopicError) return [close(`Invalid will topic in CONNECT: ${will.message}`)];
   const clientId = packet.clientId || `jetmq-${crypto.randomUUID()}`;
   const clean = packet.clean !== false;
   const protocolVersion = packet.protocolVersion ?? 4;
@@ -42,6 +45,7 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
       owner: { instance: ctx.instanceId, connection: ctx.connectionId },
       connectedAt: new Date(now).toISOString(),
       takeoverAt: previous?.owner ? new Date(now).toISOString() : null,
+      will,
     };
   });
   if (!claim) {
@@ -64,6 +68,13 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
       TAKEOVER_WAIT_MS,
     );
   }
+  // The connection taken over ended without DISCONNECT: its will goes out now [MQTT-3.1.2-8].
+  // (nats-server drops it instead; see the README.)
+  if (previous?.owner && previous.will) {
+    await publishWill(previous.will, clientId, "Session taken over", ctx);
+    await ctx.leases.willGone(previous.owner.instance, key);
+  }
+  if (will) await ctx.leases.hasWill(ctx.instanceId, key);
   // A clean start discards the stored session with its queued messages [MQTT-3.1.2-6].
   if (clean && previous && !previous.clean) await discardConsumers(key, previous, ctx);
 

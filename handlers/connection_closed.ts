@@ -1,4 +1,5 @@
 import type { HandlerContext } from "./types.ts";
+import { publishWill } from "./will.ts";
 
 export interface ClosedEvent {
   readonly reason: string;
@@ -8,12 +9,21 @@ export interface ClosedEvent {
 
 /**
  * The connection has ended. A clean session ends with it [MQTT-3.1.2-6]: its record is deleted.
- * A persistent session stays, without an owner, so that its next CONNECT is no takeover.
- * Neither happens when a newer connection owns the session by now.
+ * A persistent session stays, without an owner, so that its next CONNECT is no takeover. Its
+ * will is published unless the client sent DISCONNECT [MQTT-3.1.2-8] [MQTT-3.1.2-10]. None of
+ * this happens when a newer connection owns the session by now (its CONNECT dealt with the will).
  */
-export async function connectionClosed(_event: ClosedEvent, ctx: HandlerContext): Promise<void> {
+export async function connectionClosed(event: ClosedEvent, ctx: HandlerContext): Promise<void> {
   const session = ctx.session;
   if (!session) return;
-  if (session.clean) await ctx.sessions.release(session.key, ctx.connectionId);
-  else await ctx.sessions.update(session.key, ctx.connectionId, (r) => ({ ...r, owner: null }));
+  const previous = session.clean
+    ? await ctx.sessions.release(session.key, ctx.connectionId)
+    : await ctx.sessions.update(session.key, ctx.connectionId, (r) => ({
+      ...r,
+      owner: null,
+      will: null,
+    }));
+  if (!previous?.will) return;
+  if (!event.graceful) await publishWill(previous.will, session.clientId, event.reason, ctx);
+  await ctx.leases.willGone(ctx.instanceId, session.key);
 }

@@ -1,13 +1,14 @@
 import type { IPublishPacket } from "mqtt-packet";
-import { TopicError } from "../src/errors.ts";
-import { topicToSubject } from "../src/mqtt/topic_map.ts";
+import { describeError, TopicError } from "../src/errors.ts";
 import { puback } from "../src/mqtt/packets.ts";
-import { describeError } from "../src/errors.ts";
+import { topicToSubject } from "../src/mqtt/topic_map.ts";
+import type { QoS } from "../src/nats/sessions.ts";
 import { close, type Effect, type HandlerContext, NO_EFFECTS } from "./types.ts";
 
 /**
  * PUBLISH: forwards to NATS on the mapped subject with the QoS header. QoS 1 is stored in the
- * messages stream first, and PUBACKed only once JetStream has it.
+ * messages stream first and PUBACKed only once JetStream has it; RETAIN also keeps it as the
+ * topic's retained message. Stores are pipelined: the next packet does not wait for them.
  */
 export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
   const subject = topicToSubject(packet.topic);
@@ -23,29 +24,14 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
       ),
     ];
   }
-  switch (packet.qos) {
-    case 0:
-      ctx.bus.publish(subject, payload, 0);
-      return NO_EFFECTS;
-    case 1:
-      return publishQos1(packet, subject, payload, ctx);
-    default:
-      return [close("QoS 2 PUBLISH is not supported yet")];
+  if (packet.qos === 2) return [close("QoS 2 PUBLISH is not supported yet")];
+  if (packet.qos === 0 && !packet.retain) {
+    ctx.bus.publish(subject, payload, 0);
+    return NO_EFFECTS;
   }
-}
-
-/** The store is under way when this returns; PUBACK follows it, in order with the others. */
-function publishQos1(
-  packet: IPublishPacket,
-  subject: string,
-  payload: Uint8Array,
-  ctx: HandlerContext,
-): Effect[] {
-  const stored = ctx.bus.store(subject, payload, 1).then(
-    () => {
-      ctx.bus.publish(subject, payload, 1, true);
-      return puback(packet.messageId ?? 0);
-    },
+  const qos = packet.qos;
+  const done = storeAndPublish(subject, payload, qos, packet.retain, ctx).then(
+    () => (qos === 1 ? puback(packet.messageId ?? 0) : null),
     (err) => {
       // No PUBACK: the client keeps the message and sends it again.
       ctx.log.warn("publish.store_failed", {
@@ -57,5 +43,29 @@ function publishQos1(
       return null;
     },
   );
-  return [{ kind: "sendWhenStored", pending: stored }];
+  return [{ kind: "sendWhenStored", pending: done }];
+}
+
+/**
+ * Stores what must be stored (QoS 1/2 in the messages stream, RETAIN in the retained stream),
+ * then publishes to subscribers. A QoS 0 message is published even if keeping it as retained
+ * failed; a QoS 1 message that could not be stored is not.
+ */
+export async function storeAndPublish(
+  subject: string,
+  payload: Uint8Array,
+  qos: QoS,
+  retain: boolean,
+  ctx: HandlerContext,
+): Promise<void> {
+  const stores: Promise<number>[] = [];
+  if (qos > 0) stores.push(ctx.bus.store(subject, payload, qos));
+  if (retain) stores.push(ctx.bus.retain(subject, payload, qos));
+  try {
+    await Promise.all(stores);
+  } catch (err) {
+    if (qos === 0) ctx.bus.publish(subject, payload, 0);
+    throw err;
+  }
+  ctx.bus.publish(subject, payload, qos, qos > 0);
 }

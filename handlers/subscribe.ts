@@ -15,7 +15,8 @@ import {
 /**
  * SUBSCRIBE: each filter is granted or refused on its own (0x80). Persistent sessions record
  * the granted filters and get a durable consumer per subject of each QoS 1 filter, so that
- * messages are kept while they are away; all of it exists before SUBACK goes out.
+ * messages are kept while they are away; all of it exists before SUBACK goes out. The retained
+ * messages of the new filters follow SUBACK, ahead of live ones.
  */
 export async function subscribe(packet: ISubscribePacket, ctx: HandlerContext): Promise<Effect[]> {
   const session = ctx.session;
@@ -43,10 +44,12 @@ export async function subscribe(packet: ISubscribePacket, ctx: HandlerContext): 
       if (!accepted.includes(g)) granted[indexOf.get(g) ?? 0] = SUBACK_FAILURE;
     }
   }
-  const effects: Effect[] = [];
-  if (accepted.length > 0) effects.push({ kind: "subscribe", grants: accepted });
-  effects.push(send(suback(packet.messageId ?? 0, granted)));
-  return effects;
+  if (accepted.length === 0) return [send(suback(packet.messageId ?? 0, granted))];
+  return [
+    { kind: "subscribe", grants: accepted, retained: true },
+    send(suback(packet.messageId ?? 0, granted)),
+    { kind: "sendRetained", grants: accepted },
+  ];
 }
 
 function refused(ctx: HandlerContext, session: SessionRef, filter: string, reason: string): void {
@@ -91,7 +94,7 @@ async function storeGrants(
     }
     return { ...record, subscriptions };
   });
-  if (!owned) return null;
+  if (owned === null) return null;
   for (const g of accepted) {
     // A QoS 1 subscription keeps its consumer, and its queue, when it is replaced [MQTT-3.8.4-3].
     if (g.stored) { for (const s of g.subjects) await ctx.consumers.ensure(session.key, s); }

@@ -2,6 +2,7 @@ import type { Packet } from "mqtt-packet";
 import type { Logger } from "../src/log.ts";
 import type { Bus } from "../src/nats/bus.ts";
 import type { SessionConsumers } from "../src/nats/consumers.ts";
+import type { Leases } from "../src/nats/leases.ts";
 import type { QoS, SessionStore } from "../src/nats/sessions.ts";
 
 /** The session a connection is bound to after CONNECT. */
@@ -43,7 +44,11 @@ export type Effect =
     readonly grants: readonly Grant[];
     /** The session resumed: its consumers' unacknowledged messages are sent again now. */
     readonly resume?: boolean;
+    /** A `sendRetained` follows: hold live messages back until it is done. */
+    readonly retained?: boolean;
   }
+  /** Send the retained messages that match these new subscriptions [MQTT-3.3.1-6]. */
+  | { readonly kind: "sendRetained"; readonly grants: readonly Grant[] }
   | { readonly kind: "unsubscribe"; readonly filters: readonly string[] }
   /** The client acknowledged the QoS 1 delivery with this packet identifier. */
   | { readonly kind: "acked"; readonly packetId: number }
@@ -59,6 +64,7 @@ export interface HandlerContext {
   readonly session: SessionRef | null;
   readonly sessions: SessionStore;
   readonly consumers: SessionConsumers;
+  readonly leases: Leases;
   readonly bus: Bus;
   /** max_ack_pending of each consumer: a session's consumers may hold 65535 in all. */
   readonly maxAckPending: number;

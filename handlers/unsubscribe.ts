@@ -28,7 +28,7 @@ export async function unsubscribe(
       }
       return { ...record, subscriptions };
     });
-    if (!owned) return [close("Session taken over by a newer connection [MQTT-3.1.4-2]")];
+    if (owned === null) return [close("Session taken over by a newer connection [MQTT-3.1.4-2]")];
     for (const [filter, qos] of removed) {
       const grant = grantFor(filter, qos, true);
       if (grant instanceof TopicError || !grant.stored) continue;

@@ -9,6 +9,9 @@ import { startMonitor } from "./monitor/server.ts";
 import { Bus } from "./nats/bus.ts";
 import { connectNats } from "./nats/connection.ts";
 import { SessionConsumers } from "./nats/consumers.ts";
+import { RetainedStore } from "./nats/retained.ts";
+import { Leases } from "./nats/leases.ts";
+import { keepLease } from "./lease_keeper.ts";
 import { takeoverSubject } from "./nats/names.ts";
 import { checkStore, provisionStore } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
@@ -87,6 +90,8 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     instanceId,
     sessions: new SessionStore(store.sessions),
     consumers: new SessionConsumers(nc, store.jsm, config),
+    retained: new RetainedStore(store.js, store.jsm),
+    leases: new Leases(store.instances, store.wills),
     bus,
     fanout,
     registry,
@@ -94,6 +99,18 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     log: ilog,
     onEnded: (conn) => connections.delete(conn),
   };
+  const leaseKeeper = await keepLease(deps.leases, config.leaseTtlMs, {
+    instanceId,
+    connectionId: `${instanceId}-leases`,
+    remoteAddress: "",
+    session: null,
+    sessions: deps.sessions,
+    consumers: deps.consumers,
+    leases: deps.leases,
+    bus,
+    maxAckPending: config.maxAckPending,
+    log: ilog,
+  });
   const tcp = listenTcp(config.host, config.port, (transport) => {
     const conn = new Connection(transport, deps);
     connections.add(conn);
@@ -125,6 +142,7 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await Bun.sleep(10);
       takeovers.unsubscribe();
+      await leaseKeeper.stop();
       await monitor.stop();
       bus.stores.close();
       await nc.drain();

@@ -19,6 +19,7 @@ export interface Config {
   readonly jsApiTimeoutMs: number;
   readonly ackWaitMs: number;
   readonly maxAckPending: number;
+  readonly leaseTtlMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -119,6 +120,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: "count",
     fallback: "1024",
     help: "unacknowledged QoS 1 messages per subscription (a session's sum at most 65535)",
+  },
+  {
+    key: "lease_ttl",
+    field: "leaseTtlMs",
+    kind: "duration",
+    fallback: "5s",
+    help: "an instance silent this long is dead and another publishes its clients' wills",
   },
   {
     key: "log_level",

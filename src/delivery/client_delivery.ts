@@ -4,6 +4,8 @@ import { encodePublish } from "../mqtt/packets.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
+import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
+import { describeError } from "../errors.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
 import type { QoS } from "../nats/sessions.ts";
 import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
@@ -16,12 +18,15 @@ export interface DeliveryOutput {
   write(bytes: Uint8Array, droppable: boolean): boolean;
   /** Ends the connection: the client cannot be served any more. */
   fail(reason: string): void;
+  /** Resolves when the client is reading again (for bulk sends such as retained messages). */
+  writable(): Promise<void>;
 }
 
 export interface DeliveryDeps {
   readonly fanout: Fanout;
   readonly bus: Bus;
   readonly consumers: SessionConsumers;
+  readonly retained: RetainedStore;
   readonly log: Logger;
 }
 
@@ -41,6 +46,8 @@ export class ClientDelivery implements Subscriber {
   #stored = new Map<string, { readonly sub: BusSubscription; qos: QoS }>();
   #inFlight = new InFlight();
   #closed = false;
+  /** Live messages held back while retained ones are sent, so those go first. */
+  #held: Array<() => void> | null = null;
 
   constructor(
     readonly session: SessionRef,
@@ -71,8 +78,9 @@ export class ClientDelivery implements Subscriber {
    * published after SUBACK arrive; on `resume`, unacknowledged stored messages are sent again
    * first [MQTT-4.4.0-1].
    */
-  async add(grants: readonly Grant[], resume: boolean): Promise<void> {
+  async add(grants: readonly Grant[], resume: boolean, holdForRetained = false): Promise<void> {
     if (this.#closed) return;
+    if (holdForRetained) this.#held ??= [];
     for (const g of grants) this.#grants.set(g.filter, g);
     this.#recompute();
     let flush = this.deps.fanout.add(this, grants);
@@ -121,8 +129,53 @@ export class ClientDelivery implements Subscriber {
     this.#stored.clear();
   }
 
+  /**
+   * Sends the retained messages matching new grants, with RETAIN set [MQTT-3.3.1-6] at
+   * min(stored QoS, granted QoS) [MQTT-3.3.1-8], then lets the live messages held meanwhile go.
+   */
+  async sendRetained(grants: readonly Grant[]): Promise<void> {
+    try {
+      for (const g of grants) {
+        for (const pattern of g.subjects) {
+          if (this.#closed) return;
+          await this.deps.retained.lookup(
+            pattern,
+            (m) => this.#sendRetained(pattern, g.qos, m),
+            () => this.out.writable(),
+          );
+        }
+      }
+    } catch (err) {
+      this.deps.log.warn("retained.lookup_failed", {
+        clientId: this.session.clientId,
+        ...describeError(err),
+      });
+    } finally {
+      const held = this.#held ?? [];
+      this.#held = null;
+      for (const send of held) send();
+    }
+  }
+
+  #sendRetained(pattern: string, granted: QoS, m: RetainedMessage): void {
+    if (m.subject.charCodeAt(0) === 36 && startsWithWildcard(pattern)) return; // [MQTT-4.7.2-1]
+    const qos = Math.min(m.qos, granted) as QoS;
+    const topic = encodeTopic(m.subject);
+    if (qos === 0) {
+      this.out.write(encodePublish(topic, m.payload, 0, true), false);
+      return;
+    }
+    const id = this.#inFlight.takeFree();
+    if (id === null) return this.out.fail("65535 QoS 1 messages unacknowledged");
+    this.out.write(encodePublish(topic, m.payload, 1, true, false, id), false);
+  }
+
   /** A message on a plain subject, from the fanout. */
   deliver(pattern: string, message: FanoutMessage): void {
+    if (this.#held) {
+      this.#held.push(() => this.deliver(pattern, message));
+      return;
+    }
     const m = message.bus;
     if (!this.session.clean) {
       // A QoS 1 subscription gets the stored copy from its consumer, not this one.
@@ -147,6 +200,10 @@ export class ClientDelivery implements Subscriber {
     if (!ack || !m.reply) return;
     // Closing (taken over, say): hand it back at once, for the session's next connection.
     if (this.#closed) return this.deps.bus.nak(m.reply);
+    if (this.#held) {
+      this.#held.push(() => this.#onStored(consumerSubject, m));
+      return;
+    }
     const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
     const dollar = subject.charCodeAt(0) === 36;
     const skip = (dollar && startsWithWildcard(consumerSubject)) || // [MQTT-4.7.2-1]

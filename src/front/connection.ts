@@ -9,6 +9,8 @@ import type { Logger } from "../log.ts";
 import { encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
+import type { Leases } from "../nats/leases.ts";
+import type { RetainedStore } from "../nats/retained.ts";
 import type { SessionStore } from "../nats/sessions.ts";
 import type { Stats } from "../stats.ts";
 import { route } from "./dispatch.ts";
@@ -25,6 +27,8 @@ export interface ConnectionDeps {
   readonly instanceId: string;
   readonly sessions: SessionStore;
   readonly consumers: SessionConsumers;
+  readonly retained: RetainedStore;
+  readonly leases: Leases;
   readonly bus: Bus;
   readonly fanout: Fanout;
   readonly registry: Registry<Connection>;
@@ -152,6 +156,7 @@ export class Connection {
       session: this.session,
       sessions: this.deps.sessions,
       consumers: this.deps.consumers,
+      leases: this.deps.leases,
       bus: this.deps.bus,
       maxAckPending: this.deps.config.maxAckPending,
       log: this.deps.log,
@@ -245,7 +250,13 @@ export class Connection {
         return this.#bind(effect.session);
       case "subscribe":
         // Delivery starts, and NATS has the subscriptions, before SUBACK goes out.
-        return this.#delivery()?.add(effect.grants, effect.resume === true);
+        return this.#delivery()?.add(
+          effect.grants,
+          effect.resume === true,
+          effect.retained === true,
+        );
+      case "sendRetained":
+        return this.delivery?.sendRetained(effect.grants);
       case "unsubscribe":
         return this.delivery?.remove(effect.filters);
       case "acked":
@@ -261,6 +272,7 @@ export class Connection {
     this.delivery = new ClientDelivery(this.session, this.deps, {
       write: (bytes, droppable) => this.#deliver(bytes, droppable),
       fail: (reason) => this.#close(reason),
+      writable: () => this.#out.writable(),
     });
     return this.delivery;
   }

@@ -14,6 +14,7 @@ export class Outbound {
   #blocked = false;
   #ending = false;
   #closed = false;
+  #waiters: Array<() => void> = [];
   dropped = 0;
 
   constructor(
@@ -50,6 +51,12 @@ export class Outbound {
     return true;
   }
 
+  /** Resolves when the client is reading: nothing refused by the socket is waiting. */
+  writable(): Promise<void> {
+    if (!this.#blocked || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
   /** The socket can take more. */
   drain(): void {
     this.#blocked = false;
@@ -76,17 +83,29 @@ export class Outbound {
     const n = this.transport.write(chunk);
     if (n < 0) {
       this.#closed = true;
+      this.#wake();
       return;
     }
     this.#pending = n === chunk.length ? [] : [chunk.subarray(n)];
     this.#pendingBytes = chunk.length - n;
-    if (this.#pendingBytes > 0) this.#blocked = true;
-    else if (this.#ending) this.#finish();
+    if (this.#pendingBytes > 0) {
+      this.#blocked = true;
+      return;
+    }
+    if (this.#ending) this.#finish();
+    this.#wake();
   };
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
 
   #finish(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.transport.end();
+    this.#wake();
   }
 }

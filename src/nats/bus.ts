@@ -1,7 +1,7 @@
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { StorePipeline } from "./store_pipeline.ts";
 import type { QoS } from "./sessions.ts";
-import { messageSubject } from "./names.ts";
+import { messageSubject, retainedSubject } from "./names.ts";
 
 /** The header nats-server's MQTT puts on MQTT-originated messages: the publish QoS. */
 export const QOS_HEADER = "Nmqtt-Pub";
@@ -73,6 +73,11 @@ export class Bus {
   /** Stores a QoS 1/2 message in the messages stream; resolves to its sequence once stored. */
   store(subject: string, payload: Uint8Array, qos: QoS): Promise<number> {
     return this.stores.store(messageSubject(subject), payload, plainHeaders[qos] as MsgHdrs);
+  }
+
+  /** Keeps the message as the subject's retained one; an empty payload deletes it. */
+  retain(subject: string, payload: Uint8Array, qos: QoS): Promise<number> {
+    return this.stores.store(retainedSubject(subject), payload, plainHeaders[qos] as MsgHdrs);
   }
 
   /** Acknowledges a message a JetStream consumer delivered. */

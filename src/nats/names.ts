@@ -9,11 +9,31 @@ export const INTERNAL_PREFIX = "$JETMQ";
 /** KV bucket holding one session record per client id. */
 export const SESSIONS_BUCKET = "jetmq_sessions";
 
+/** KV bucket of instance leases: each instance's heartbeat, so others can tell it died. */
+export const INSTANCES_BUCKET = "jetmq_instances";
+
+/** KV bucket indexing sessions with a will by the instance serving them: `<instance>.<key>`. */
+export const WILLS_BUCKET = "jetmq_wills";
+
+export function willKey(instanceId: string, key: string): string {
+  return `${instanceId}.${key}`;
+}
+
 /** Stream of QoS 1 and 2 messages, interest retention. */
 export const MESSAGES_STREAM = "jetmq_msgs";
 export const MESSAGES_SUBJECTS = `${INTERNAL_PREFIX}.msgs.>`;
 /** Prefix of stored messages' subjects, stripped to get the plain NATS subject back. */
 export const MESSAGE_SUBJECT_PREFIX = `${INTERNAL_PREFIX}.msgs.`;
+
+/** Stream of retained messages: the last one per subject, kept until replaced or deleted. */
+export const RETAINED_STREAM = "jetmq_retained";
+export const RETAINED_SUBJECT_PREFIX = `${INTERNAL_PREFIX}.retained.`;
+export const RETAINED_SUBJECTS = `${RETAINED_SUBJECT_PREFIX}>`;
+
+/** Subject under which the retained message of NATS subject (or pattern) `subject` is kept. */
+export function retainedSubject(subject: string): string {
+  return `${RETAINED_SUBJECT_PREFIX}${subject}`;
+}
 
 /** Inbox prefix of jetmq's own NATS connection, kept out of the users' `_INBOX` space. */
 export const INBOX_PREFIX = `${INTERNAL_PREFIX}._INBOX`;

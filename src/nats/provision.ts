@@ -8,17 +8,28 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type StreamConfig,
 } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import { NatsSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { MESSAGES_STREAM, MESSAGES_SUBJECTS, SESSIONS_BUCKET } from "./names.ts";
+import {
+  INSTANCES_BUCKET,
+  MESSAGES_STREAM,
+  MESSAGES_SUBJECTS,
+  RETAINED_STREAM,
+  RETAINED_SUBJECTS,
+  SESSIONS_BUCKET,
+  WILLS_BUCKET,
+} from "./names.ts";
 
 /** Handles on every bucket and stream jetmq uses, all verified at start-up. */
 export interface StoreHandles {
   js: JetStreamClient;
   jsm: JetStreamManager;
   sessions: KV;
+  instances: KV;
+  wills: KV;
   replicas: number;
 }
 
@@ -36,14 +47,34 @@ export async function provisionStore(
   const js = jetstream(nc, { timeout: opts.apiTimeoutMs });
   const jsm = await jetstreamManager(nc, { timeout: opts.apiTimeoutMs });
   const replicas = opts.replicas === "auto" ? autoReplicas(nc) : opts.replicas;
-  const sessions = await new Kvm(js).create(SESSIONS_BUCKET, {
-    history: 1,
-    replicas,
+  const kvm = new Kvm(js);
+  const bucket = (name: string) =>
+    kvm.create(name, { history: 1, replicas, storage: StorageType.File });
+  const sessions = await bucket(SESSIONS_BUCKET);
+  const instances = await bucket(INSTANCES_BUCKET);
+  const wills = await bucket(WILLS_BUCKET);
+  await ensureStream(jsm, {
+    name: MESSAGES_STREAM,
+    subjects: [MESSAGES_SUBJECTS],
+    retention: RetentionPolicy.Interest,
     storage: StorageType.File,
+    num_replicas: replicas,
   });
-  await ensureStream(jsm, MESSAGES_STREAM, MESSAGES_SUBJECTS, replicas);
-  opts.log.info("store.ready", { replicas, bucket: SESSIONS_BUCKET, stream: MESSAGES_STREAM });
-  return { js, jsm, sessions, replicas };
+  // One message per topic; a newer one replaces it [MQTT-3.3.1-5].
+  await ensureStream(jsm, {
+    name: RETAINED_STREAM,
+    subjects: [RETAINED_SUBJECTS],
+    retention: RetentionPolicy.Limits,
+    max_msgs_per_subject: 1,
+    storage: StorageType.File,
+    num_replicas: replicas,
+  });
+  opts.log.info("store.ready", {
+    replicas,
+    buckets: [SESSIONS_BUCKET, INSTANCES_BUCKET, WILLS_BUCKET],
+    streams: [MESSAGES_STREAM, RETAINED_STREAM],
+  });
+  return { js, jsm, sessions, instances, wills, replicas };
 }
 
 /** Null when NATS answers for every stream and bucket jetmq needs, else what does not. */
@@ -51,6 +82,7 @@ export async function checkStore(nc: NatsConnection, store: StoreHandles): Promi
   if (nc.isClosed() || nc.isDraining()) return "NATS connection closed";
   try {
     await store.jsm.streams.info(MESSAGES_STREAM);
+    await store.jsm.streams.info(RETAINED_STREAM);
     await store.sessions.status();
     return null;
   } catch (err) {
@@ -66,29 +98,22 @@ function autoReplicas(nc: NatsConnection): number {
 
 async function ensureStream(
   jsm: JetStreamManager,
-  name: string,
-  subjects: string,
-  replicas: number,
+  config: Partial<StreamConfig> & { name: string; subjects: string[] },
 ): Promise<void> {
   try {
-    const info = await jsm.streams.info(name);
-    if (!info.config.subjects?.includes(subjects)) {
+    const info = await jsm.streams.info(config.name);
+    const expected = config.subjects[0] ?? "";
+    if (!info.config.subjects?.includes(expected)) {
       throw new NatsSetupError(
-        `Stream "${name}" exists with subjects ${JSON.stringify(info.config.subjects)}, ` +
-          `expected "${subjects}"`,
-        { subject: subjects },
+        `Stream "${config.name}" exists with subjects ${JSON.stringify(info.config.subjects)}, ` +
+          `expected "${expected}"`,
+        { subject: expected },
       );
     }
   } catch (err) {
     if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.StreamNotFound) {
       throw err;
     }
-    await jsm.streams.add({
-      name,
-      subjects: [subjects],
-      retention: RetentionPolicy.Interest,
-      storage: StorageType.File,
-      num_replicas: replicas,
-    });
+    await jsm.streams.add(config);
   }
 }

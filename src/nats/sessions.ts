@@ -15,6 +15,18 @@ export interface SessionRecord {
   connectedAt: string;
   /** When this claim took the session from a live owner; null when nobody held it. */
   takeoverAt?: string | null;
+  /** Published if the connection ends without DISCONNECT [MQTT-3.1.2-8]. */
+  will?: WillRecord | null;
+}
+
+/** A Last Will, as CONNECT gave it. */
+export interface WillRecord {
+  /** NATS subject of the will topic. */
+  subject: string;
+  /** Base64. */
+  payload: string;
+  qos: QoS;
+  retain: boolean;
 }
 
 export interface ClaimResult {
@@ -57,31 +69,40 @@ export class SessionStore {
   }
 
   /**
-   * Changes the record if `connection` still owns it. Returns false when another connection
-   * has taken the session over: the caller's connection is stale.
+   * Changes the record if `connection` still owns it. Returns the record as it was, or null when
+   * another connection has taken the session over: the caller's connection is stale.
    */
   async update(
     key: string,
     connection: string,
     change: (record: SessionRecord) => SessionRecord,
-  ): Promise<boolean> {
-    return await this.#retry(key, async () => {
-      const entry = await this.kv.get(key);
-      const current = decode(entry);
-      if (!entry || !current || current.owner?.connection !== connection) return false;
-      await this.kv.update(key, encode(change(current)), entry.revision);
-      return true;
-    });
+  ): Promise<SessionRecord | null> {
+    return await this.take(key, (r) => r.owner?.connection === connection, change);
   }
 
-  /** Deletes the record if `connection` still owns it. */
-  async release(key: string, connection: string): Promise<boolean> {
+  /** Deletes the record if `connection` still owns it; returns it as it was, or null. */
+  async release(key: string, connection: string): Promise<SessionRecord | null> {
+    return await this.take(key, (r) => r.owner?.connection === connection, () => null);
+  }
+
+  /**
+   * Compare-and-set on the current record if `owns` says so: `change` gives the new record, or
+   * null to delete it. Returns the record as it was, or null when it was not ours to change.
+   * Whoever gets a non-null answer did it, exactly once (wills rely on that).
+   */
+  async take(
+    key: string,
+    owns: (record: SessionRecord) => boolean,
+    change: (record: SessionRecord) => SessionRecord | null,
+  ): Promise<SessionRecord | null> {
     return await this.#retry(key, async () => {
       const entry = await this.kv.get(key);
       const current = decode(entry);
-      if (!entry || !current || current.owner?.connection !== connection) return false;
-      await this.kv.delete(key, { previousSeq: entry.revision });
-      return true;
+      if (!entry || !current || !owns(current)) return null;
+      const next = change(current);
+      if (next) await this.kv.update(key, encode(next), entry.revision);
+      else await this.kv.delete(key, { previousSeq: entry.revision });
+      return current;
     });
   }
 

@@ -5,7 +5,7 @@ import { connectionClosed } from "../../handlers/connection_closed.ts";
 import { disconnect } from "../../handlers/disconnect.ts";
 import { pingreq } from "../../handlers/ping.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
-import type { SessionRef } from "../../handlers/types.ts";
+import type { Grant, SessionRef } from "../../handlers/types.ts";
 import { unsubscribe } from "../../handlers/unsubscribe.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 
@@ -47,15 +47,14 @@ describe("subscribe handler", () => {
         { topic: "$JETMQ/#", qos: 0 },
       ],
     }, env.ctx(s));
+    const grants: Grant[] = [
+      { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"], stored: false },
+      { filter: "a/+/c", qos: 1, subjects: ["a.*.c"], stored: false },
+    ];
     expect(fx).toEqual([
-      {
-        kind: "subscribe",
-        grants: [
-          { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"], stored: false },
-          { filter: "a/+/c", qos: 1, subjects: ["a.*.c"], stored: false },
-        ],
-      },
+      { kind: "subscribe", grants, retained: true },
       { kind: "send", packet: { cmd: "suback", messageId: 5, granted: [0, 0x80, 1, 0x80, 0x80] } },
+      { kind: "sendRetained", grants },
     ]);
     expect(env.logs.filter((r) => r.event === "subscribe.refused").map((r) => r.filter))
       .toEqual(expect.arrayContaining(["bad.filter", "x/#/y", "$JETMQ/#"]));

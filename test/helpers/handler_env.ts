@@ -3,6 +3,7 @@ import type { HandlerContext, SessionRef } from "../../handlers/types.ts";
 import { createLogger } from "../../src/log.ts";
 import { Bus } from "../../src/nats/bus.ts";
 import { SessionConsumers } from "../../src/nats/consumers.ts";
+import { Leases } from "../../src/nats/leases.ts";
 import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
 import { SessionStore } from "../../src/nats/sessions.ts";
 import { StorePipeline } from "../../src/nats/store_pipeline.ts";
@@ -16,6 +17,7 @@ export interface HandlerEnv extends AsyncDisposable {
   readonly sessions: SessionStore;
   readonly bus: Bus;
   readonly consumers: SessionConsumers;
+  readonly leases: Leases;
   readonly logs: LogRecord[];
   /** A handler context as the front would build it for one connection. */
   ctx(session?: SessionRef | null, connectionId?: string): HandlerContext;
@@ -33,6 +35,7 @@ export async function handlerEnv(
   const bus = new Bus(nc, new StorePipeline(nc, 5000));
   const sessions = new SessionStore(store.sessions);
   const maxAckPending = limits.maxAckPending ?? 1024;
+  const leases = new Leases(store.instances, store.wills);
   const consumers = new SessionConsumers(nc, store.jsm, {
     ackWaitMs: limits.ackWaitMs ?? 30_000,
     maxAckPending,
@@ -44,6 +47,7 @@ export async function handlerEnv(
     sessions,
     bus,
     consumers,
+    leases,
     logs,
     ctx: (session = null, connectionId = "conn-1") => ({
       instanceId: "test-instance",
@@ -52,6 +56,7 @@ export async function handlerEnv(
       session,
       sessions,
       consumers,
+      leases,
       bus,
       maxAckPending,
       log,

@@ -1,0 +1,83 @@
+import { type MsgHdrs, nanos } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+import { QOS_HEADER } from "./bus.ts";
+import { RETAINED_STREAM, RETAINED_SUBJECT_PREFIX, retainedSubject } from "./names.ts";
+import type { QoS } from "./sessions.ts";
+
+/** A retained message as a lookup returns it. */
+export interface RetainedMessage {
+  /** Plain NATS subject (the topic's). */
+  readonly subject: string;
+  readonly payload: Uint8Array;
+  readonly qos: QoS;
+}
+
+const BATCH = 256;
+
+/**
+ * Lookups of retained messages in the `jetmq_retained` stream, one per subject
+ * (max_msgs_per_subject 1; `Bus.retain` writes them). An empty payload is kept as the topic's
+ * tombstone: lookups skip it, and it keeps the order of a set followed by a delete made on
+ * another instance.
+ */
+export class RetainedStore {
+  constructor(readonly js: JetStreamClient, readonly jsm: JetStreamManager) {}
+
+  /**
+   * Hands every retained message matching the NATS subject `pattern` to `each`, in batches:
+   * before each next batch it awaits `ready()`, so a slow client slows the lookup down instead
+   * of filling memory. Nothing is indexed in memory: the stream is asked on each call.
+   */
+  async lookup(
+    pattern: string,
+    each: (m: RetainedMessage) => void,
+    ready: () => Promise<void>,
+  ): Promise<void> {
+    if (!pattern.includes("*") && !pattern.includes(">")) {
+      const m = await this.jsm.streams.getMessage(RETAINED_STREAM, {
+        last_by_subj: retainedSubject(pattern),
+      });
+      if (m && m.data.length > 0) each(toRetained(m.subject, m.data, m.header));
+      return;
+    }
+    const info = await this.jsm.consumers.add(RETAINED_STREAM, {
+      filter_subject: retainedSubject(pattern),
+      deliver_policy: DeliverPolicy.LastPerSubject,
+      ack_policy: AckPolicy.None,
+      inactive_threshold: nanos(30_000),
+      mem_storage: true,
+      num_replicas: 1,
+    });
+    try {
+      let left = info.num_pending;
+      const consumer = await this.js.consumers.get(RETAINED_STREAM, info.name);
+      while (left > 0) {
+        await ready();
+        const batch = await consumer.fetch({ max_messages: Math.min(BATCH, left), expires: 5000 });
+        let got = 0;
+        for await (const m of batch) {
+          got++;
+          if (m.data.length > 0) each(toRetained(m.subject, m.data, m.headers));
+        }
+        if (got === 0) break; // nothing came within `expires`: the rest went away meanwhile
+        left -= got;
+      }
+    } finally {
+      await this.jsm.consumers.delete(RETAINED_STREAM, info.name).catch(() => false);
+    }
+  }
+}
+
+function toRetained(subject: string, payload: Uint8Array, headers?: MsgHdrs): RetainedMessage {
+  const q = headers?.get(QOS_HEADER);
+  return {
+    subject: subject.slice(RETAINED_SUBJECT_PREFIX.length),
+    payload,
+    qos: q === "1" || q === "2" ? (Number(q) as QoS) : 0,
+  };
+}
