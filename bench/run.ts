@@ -8,6 +8,7 @@ import { median, type Metrics, type Scenario } from "./measure.ts";
 import { idleConnections } from "./scenarios/connections.ts";
 import { latencyQos0, latencyQos1 } from "./scenarios/latency.ts";
 import { offlineQueue, qos1EndToEnd } from "./scenarios/qos1.ts";
+import { retainedLookup } from "./scenarios/retained.ts";
 import { fanIn, fanOut } from "./scenarios/throughput.ts";
 import { startTarget, type TargetName } from "./targets.ts";
 
@@ -18,6 +19,7 @@ const SCENARIOS: Scenario[] = [
   latencyQos0,
   latencyQos1,
   idleConnections,
+  retainedLookup,
   offlineQueue,
 ];
 const TARGETS: TargetName[] = ["jetmq", "mosquitto", "nats-mqtt"];

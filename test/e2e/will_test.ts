@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { Kvm } from "@nats-io/kv";
+import { jetstream } from "@nats-io/jetstream";
+import { INSTANCES_BUCKET, WILLS_BUCKET } from "../../src/nats/names.ts";
+import { startTestBroker, type TestBroker } from "../helpers/broker.ts";
+import { mqttjs } from "../helpers/mqtt_clients.ts";
+import { startNats, type TestNats } from "../helpers/nats_server.ts";
+import { RawClient } from "../helpers/raw_client.ts";
+import { waitFor } from "../helpers/wait.ts";
+
+const LEASE_TTL_MS = 1000;
+
+let nats: TestNats;
+let broker: TestBroker;
+beforeAll(async () => {
+  nats = await startNats();
+  broker = await startTestBroker(nats.url, { lease_ttl: `${LEASE_TTL_MS}ms` });
+});
+afterAll(async () => {
+  await broker.stop();
+  await nats.stop();
+});
+
+const uid = () => crypto.randomUUID().slice(0, 8);
+
+/** A raw client with a will on `topic`. */
+async function withWill(
+  port: number,
+  topic: string,
+  opts: { keepalive?: number; clean?: boolean; retain?: boolean } = {},
+) {
+  const raw = await RawClient.open(port);
+  const connack = await raw.connect({
+    clientId: `will-${uid()}`,
+    keepalive: opts.keepalive ?? 0,
+    clean: opts.clean ?? true,
+    will: { topic, payload: Buffer.from(`gone:${topic}`), qos: 1, retain: opts.retain ?? false },
+  });
+  expect(connack.returnCode).toBe(0);
+  return raw;
+}
+
+describe("Last Will", () => {
+  test("is published when the connection drops without DISCONNECT [MQTT-3.1.2-8]", async () => {
+    const topic = `wills/${uid()}`;
+    await using watcher = await mqttjs(broker.url);
+    await watcher.client.subscribeAsync(topic, { qos: 1 });
+    const raw = await withWill(broker.port, topic);
+    await raw[Symbol.asyncDispose](); // socket destroyed, no DISCONNECT
+    expect((await watcher.waitMessages(1))[0]).toMatchObject({ payload: `gone:${topic}`, qos: 1 });
+  });
+
+  test("is published on keepalive timeout", async () => {
+    const topic = `wills/${uid()}`;
+    await using watcher = await mqttjs(broker.url);
+    await watcher.client.subscribeAsync(topic);
+    await using raw = await withWill(broker.port, topic, { keepalive: 1 });
+    await raw.waitClosed(4000);
+    expect((await watcher.waitMessages(1))[0]?.payload).toBe(`gone:${topic}`);
+  });
+
+  test("is not published after DISCONNECT [MQTT-3.1.2-10]", async () => {
+    const topic = `wills/${uid()}`;
+    await using watcher = await mqttjs(broker.url);
+    await watcher.client.subscribeAsync(`${topic}/#`);
+    const raw = await withWill(broker.port, `${topic}/will`, { clean: false });
+    raw.send({ cmd: "disconnect" });
+    await raw.waitClosed();
+    await broker.logged("client.closed", (r) => r.reason === "Client sent DISCONNECT");
+    // Anything published after the close comes after where the will would have been.
+    await using pub = await mqttjs(broker.url);
+    await pub.client.publishAsync(`${topic}/after`, "after", { qos: 1 });
+    expect((await watcher.waitMessages(1)).map((m) => m.topic)).toEqual([`${topic}/after`]);
+  });
+
+  test("is published when a new connection takes the client id over", async () => {
+    const topic = `wills/${uid()}`;
+    await using watcher = await mqttjs(broker.url);
+    await watcher.client.subscribeAsync(topic);
+    const clientId = `taken-${uid()}`;
+    await using old = await RawClient.open(broker.port);
+    await old.connect({
+      clientId,
+      will: { topic, payload: Buffer.from("old one"), qos: 0, retain: false },
+    });
+    await using fresh = await mqttjs(broker.url, { clientId });
+    await old.waitClosed();
+    expect((await watcher.waitMessages(1))[0]?.payload).toBe("old one");
+  });
+
+  test("with RETAIN becomes the topic's retained message", async () => {
+    const topic = `wills/${uid()}/status`;
+    const raw = await withWill(broker.port, topic, { retain: true });
+    await raw[Symbol.asyncDispose]();
+    await broker.logged("will.published", (r) => r.subject === topic.replaceAll("/", "."));
+    await using late = await mqttjs(broker.url);
+    await late.client.subscribeAsync(topic);
+    expect((await late.waitMessages(1))[0]).toMatchObject({
+      payload: `gone:${topic}`,
+      retain: true,
+    });
+  });
+
+  test("an invalid will topic closes the connection without CONNACK", async () => {
+    await using raw = await RawClient.open(broker.port);
+    raw.send({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clean: true,
+      clientId: `bad-will-${uid()}`,
+      keepalive: 0,
+      will: { topic: "a.b", payload: Buffer.from("x"), qos: 0, retain: false },
+    });
+    await raw.waitClosed();
+    expect(raw.packets).toEqual([]);
+    await broker.logged("client.closed", (r) => String(r.reason).startsWith("Invalid will topic"));
+  });
+
+  test("when an instance is killed (kill -9), a surviving one publishes its clients' wills once", async () => {
+    const topic = `wills/${uid()}/dead`;
+    await using watcher = await mqttjs(broker.url);
+    await watcher.client.subscribeAsync(topic, { qos: 1 });
+
+    const victim = Bun.spawn(
+      [
+        process.execPath,
+        join(import.meta.dir, "../../src/main.ts"),
+        ...["--nats-url", nats.url, "--host", "127.0.0.1", "--port", "0", "--monitor-port", "0"],
+        ...["--lease-ttl", `${LEASE_TTL_MS}ms`],
+      ],
+      { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
+    );
+    let out = "";
+    void (async () => {
+      for await (const chunk of victim.stdout) out += new TextDecoder().decode(chunk);
+    })();
+    const started = await waitFor(
+      () => /"event":"broker.started".*?"mqtt":"127.0.0.1:(\d+)"/.exec(out),
+      {
+        timeoutMs: 20_000,
+        what: "the second instance to start",
+      },
+    );
+    const instance = /"instance":"([0-9a-f]+)"/.exec(out)?.[1] ?? "";
+    await using onVictim = await withWill(Number(started[1]), topic);
+
+    victim.kill("SIGKILL");
+    await victim.exited;
+    const [will] = await watcher.waitMessages(1, 10_000);
+    expect(will).toMatchObject({ payload: `gone:${topic}`, qos: 1 });
+
+    // Once the dead instance is swept (its lease and will index gone), nothing more can come.
+    const kvm = new Kvm(jetstream(await nats.client()));
+    const leases = await kvm.open(INSTANCES_BUCKET);
+    const wills = await kvm.open(WILLS_BUCKET);
+    await waitFor(async () => {
+      const lease = await leases.get(instance);
+      const left = [];
+      for await (const k of await wills.keys(`${instance}.*`)) left.push(k);
+      return (lease === null || lease.operation !== "PUT") && left.length === 0;
+    }, { timeoutMs: 10_000, what: "the dead instance to be swept" });
+    expect(watcher.received.filter((m) => m.topic === topic)).toHaveLength(1);
+    await broker.logged(
+      "instance.lost",
+      (r) => r.deadInstance === instance && r.willsPublished === 1,
+    );
+  });
+});
