@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestBroker, type TestBroker } from "../helpers/broker.ts";
+import { describe, expect, test } from "bun:test";
+import { startTestBroker, type TestBroker, useInstances } from "../helpers/broker.ts";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
-import { startNats, type TestNats } from "../helpers/nats_server.ts";
+import type { TestNats } from "../helpers/nats_server.ts";
 
 let nats: TestNats;
 let a: TestBroker;
 let b: TestBroker;
-beforeAll(async () => {
-  nats = await startNats();
-  a = await startTestBroker(nats.url);
-  b = await startTestBroker(nats.url);
-});
-afterAll(async () => {
-  await a.stop();
-  await b.stop();
-  await nats.stop();
+useInstances(2, {}, (n, [first, second]) => {
+  nats = n;
+  a = first as TestBroker;
+  b = second as TestBroker;
 });
 
 const uid = () => crypto.randomUUID().slice(0, 8);

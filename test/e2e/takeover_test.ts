@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startTestBroker, type TestBroker } from "../helpers/broker.ts";
+import { describe, expect, test } from "bun:test";
+import { type TestBroker, useInstances } from "../helpers/broker.ts";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
-import { startNats, type TestNats } from "../helpers/nats_server.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-let nats: TestNats;
 let a: TestBroker;
 let b: TestBroker;
-beforeAll(async () => {
-  nats = await startNats();
-  a = await startTestBroker(nats.url);
-  b = await startTestBroker(nats.url);
-});
-afterAll(async () => {
-  await a.stop();
-  await b.stop();
-  await nats.stop();
+useInstances(2, {}, (_nats, [first, second]) => {
+  a = first as TestBroker;
+  b = second as TestBroker;
 });
 
 describe("client id takeover", () => {

@@ -84,7 +84,7 @@ describe("Last Will", () => {
       clientId,
       will: { topic, payload: Buffer.from("old one"), qos: 0, retain: false },
     });
-    await using fresh = await mqttjs(broker.url, { clientId });
+    await using _fresh = await mqttjs(broker.url, { clientId });
     await old.waitClosed();
     expect((await watcher.waitMessages(1))[0]?.payload).toBe("old one");
   });
@@ -144,7 +144,7 @@ describe("Last Will", () => {
       },
     );
     const instance = /"instance":"([0-9a-f]+)"/.exec(out)?.[1] ?? "";
-    await using onVictim = await withWill(Number(started[1]), topic);
+    await using _onVictim = await withWill(Number(started[1]), topic);
 
     victim.kill("SIGKILL");
     await victim.exited;

@@ -1,6 +1,8 @@
+import { afterAll, beforeAll } from "bun:test";
 import { type Broker, startBroker } from "../../src/broker.ts";
 import { buildConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
+import { startNats, type TestNats } from "./nats_server.ts";
 import { waitFor } from "./wait.ts";
 
 export type LogRecord = Record<string, unknown> & { event: string; level: string };
@@ -51,4 +53,26 @@ export async function startTestBroker(
       }),
     [Symbol.asyncDispose]: stop,
   };
+}
+
+/**
+ * One nats-server and `count` jetmq instances on it for a whole test file, started before its
+ * tests and stopped after them; `ready` receives them.
+ */
+export function useInstances(
+  count: number,
+  options: Record<string, string | number>,
+  ready: (nats: TestNats, brokers: TestBroker[]) => void,
+): void {
+  let nats: TestNats | undefined;
+  const brokers: TestBroker[] = [];
+  beforeAll(async () => {
+    nats = await startNats();
+    for (let i = 0; i < count; i++) brokers.push(await startTestBroker(nats.url, options));
+    ready(nats, brokers);
+  });
+  afterAll(async () => {
+    for (const b of brokers) await b.stop();
+    await nats?.stop();
+  });
 }
