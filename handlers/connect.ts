@@ -76,7 +76,10 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   }
   if (will) await ctx.leases.hasWill(ctx.instanceId, key);
   // A clean start discards the stored session with its queued messages [MQTT-3.1.2-6].
-  if (clean && previous && !previous.clean) await discardConsumers(key, previous, ctx);
+  if (clean && previous && !previous.clean) {
+    await discardConsumers(key, previous, ctx);
+    await ctx.qos2.discard(key);
+  }
 
   const session: SessionRef = {
     key,
@@ -99,7 +102,13 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     { kind: "bind", session },
     send(connack(ConnackCode.accepted, sessionPresent)),
   ];
-  const grants = sessionPresent ? restoredGrants(claim.record, ctx) : [];
+  if (!sessionPresent) return effects;
+  // Resent in order: PUBREL for QoS 2 deliveries already received, then (from the consumers)
+  // every unacknowledged PUBLISH [MQTT-4.4.0-1].
+  for (const r of await ctx.qos2.pendingReleases(key)) {
+    effects.push({ kind: "resendRelease", packetId: r.packetId, streamSeq: r.streamSeq });
+  }
+  const grants = restoredGrants(claim.record, ctx);
   if (grants.length > 0) effects.push({ kind: "subscribe", grants, resume: true });
   return effects;
 }
@@ -147,7 +156,7 @@ async function discardConsumers(
 function restoredGrants(record: SessionRecord, ctx: HandlerContext): Grant[] {
   const grants: Grant[] = [];
   for (const [filter, qos] of Object.entries(record.subscriptions)) {
-    const grant = grantFor(filter, qos, true);
+    const grant = grantFor(filter, qos, true, ctx.policy.maxGrantedQos);
     if (grant instanceof TopicError) {
       ctx.log.warn("session.filter_dropped", { clientId: record.clientId, filter });
     } else grants.push(grant);

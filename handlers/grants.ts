@@ -3,24 +3,22 @@ import { filterToSubjects } from "../src/mqtt/topic_map.ts";
 import type { QoS } from "../src/nats/sessions.ts";
 import type { Grant } from "./types.ts";
 
-/**
- * Highest QoS granted to a subscription until QoS 2 delivery exists; granting less than
- * requested is allowed [MQTT-3.9.3-2].
- */
-export const MAX_GRANTED_QOS: QoS = 1;
-
 /** MQTT packet identifiers in flight per session at most: the sum of its consumers' windows. */
 export const MAX_SESSION_IN_FLIGHT = 65535;
 
-/** The grant for one requested filter, or why the filter is refused. */
+/**
+ * The grant for one requested filter, or why the filter is refused. Granting less than requested
+ * is allowed [MQTT-3.9.3-2]: `maxQos` is 1 when QoS 2 subscriptions are downgraded.
+ */
 export function grantFor(
   filter: string,
   requested: number,
   persistent: boolean,
+  maxQos: QoS = 2,
 ): Grant | TopicError {
   const subjects = filterToSubjects(filter);
   if (subjects instanceof TopicError) return subjects;
-  const qos = Math.min(requested, MAX_GRANTED_QOS) as QoS;
+  const qos = Math.min(requested, maxQos) as QoS;
   return { filter, qos, subjects, stored: persistent && qos > 0 };
 }
 

@@ -1,14 +1,15 @@
 import type { IPublishPacket } from "mqtt-packet";
 import { describeError, TopicError } from "../src/errors.ts";
-import { puback } from "../src/mqtt/packets.ts";
+import { puback, pubrec } from "../src/mqtt/packets.ts";
 import { topicToSubject } from "../src/mqtt/topic_map.ts";
 import type { QoS } from "../src/nats/sessions.ts";
 import { close, type Effect, type HandlerContext, NO_EFFECTS } from "./types.ts";
 
 /**
  * PUBLISH: forwards to NATS on the mapped subject with the QoS header. QoS 1 is stored in the
- * messages stream first and PUBACKed only once JetStream has it; RETAIN also keeps it as the
- * topic's retained message. Stores are pipelined: the next packet does not wait for them.
+ * messages stream first and PUBACKed only once JetStream has it; QoS 2 is held until PUBREL;
+ * RETAIN also keeps it as the topic's retained message. Stores are pipelined: the next packet
+ * does not wait for them.
  */
 export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
   const subject = topicToSubject(packet.topic);
@@ -24,7 +25,7 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
       ),
     ];
   }
-  if (packet.qos === 2) return [close("QoS 2 PUBLISH is not supported yet")];
+  if (packet.qos === 2) return publishQos2(packet, subject, payload, ctx);
   if (packet.qos === 0 && !packet.retain) {
     ctx.bus.publish(subject, payload, 0);
     return NO_EFFECTS;
@@ -47,6 +48,41 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
 }
 
 /**
+ * QoS 2, first half: the message is held under (session, packet id), once however often it is
+ * sent [MQTT-4.3.3-2], and PUBREC answers; PUBREL (handlers/pubrel.ts) releases it.
+ */
+function publishQos2(
+  packet: IPublishPacket,
+  subject: string,
+  payload: Uint8Array,
+  ctx: HandlerContext,
+): Effect[] {
+  if (ctx.policy.rejectQos2Publish) {
+    return [close("QoS 2 PUBLISH refused: reject_qos2_publish is set")];
+  }
+  const session = ctx.session;
+  const id = packet.messageId ?? 0;
+  if (!session) return [close("PUBLISH before CONNECT")];
+  const message = {
+    subject,
+    payload: Buffer.from(payload).toString("base64"),
+    retain: packet.retain,
+  };
+  const held = ctx.qos2.hold(session.key, id, message).then(
+    () => pubrec(id),
+    (err) => {
+      ctx.log.warn("publish.store_failed", {
+        clientId: session.clientId,
+        packetId: id,
+        ...describeError(err),
+      });
+      return null;
+    },
+  );
+  return [{ kind: "sendWhenStored", pending: held }];
+}
+
+/**
  * Stores what must be stored (QoS 1/2 in the messages stream, RETAIN in the retained stream),
  * then publishes to subscribers. A QoS 0 message is published even if keeping it as retained
  * failed; a QoS 1 message that could not be stored is not.
@@ -57,9 +93,10 @@ export async function storeAndPublish(
   qos: QoS,
   retain: boolean,
   ctx: HandlerContext,
+  msgId?: string,
 ): Promise<void> {
   const stores: Promise<number>[] = [];
-  if (qos > 0) stores.push(ctx.bus.store(subject, payload, qos));
+  if (qos > 0) stores.push(ctx.bus.store(subject, payload, qos, msgId));
   if (retain) stores.push(ctx.bus.retain(subject, payload, qos));
   try {
     await Promise.all(stores);

@@ -25,7 +25,7 @@ export async function subscribe(packet: ISubscribePacket, ctx: HandlerContext): 
   const grants: Grant[] = [];
   const indexOf = new Map<Grant, number>();
   packet.subscriptions.forEach(({ topic, qos }, i) => {
-    const grant = grantFor(topic, qos, !session.clean);
+    const grant = grantFor(topic, qos, !session.clean, ctx.policy.maxGrantedQos);
     if (grant instanceof TopicError) {
       refused(ctx, session, topic, grant.message);
       granted.push(SUBACK_FAILURE);

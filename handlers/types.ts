@@ -3,6 +3,7 @@ import type { Logger } from "../src/log.ts";
 import type { Bus } from "../src/nats/bus.ts";
 import type { SessionConsumers } from "../src/nats/consumers.ts";
 import type { Leases } from "../src/nats/leases.ts";
+import type { Qos2Store } from "../src/nats/qos2.ts";
 import type { QoS, SessionStore } from "../src/nats/sessions.ts";
 
 /** The session a connection is bound to after CONNECT. */
@@ -52,8 +53,22 @@ export type Effect =
   | { readonly kind: "unsubscribe"; readonly filters: readonly string[] }
   /** The client acknowledged the QoS 1 delivery with this packet identifier. */
   | { readonly kind: "acked"; readonly packetId: number }
+  /** The client received the QoS 2 delivery (PUBREC): release it, never send it again. */
+  | { readonly kind: "received"; readonly packetId: number }
+  /** The client completed the QoS 2 delivery (PUBCOMP). */
+  | { readonly kind: "completed"; readonly packetId: number }
+  /** Resend PUBREL for a QoS 2 delivery the client received before it reconnected. */
+  | { readonly kind: "resendRelease"; readonly packetId: number; readonly streamSeq: number }
   /** Handle this packet again after `ms`, holding back the connection's later packets. */
   | { readonly kind: "defer"; readonly ms: number; readonly reason: string };
+
+/** Switches for users coming from nats-server 2.9, which has no QoS 2. */
+export interface QosPolicy {
+  /** Highest QoS granted to a subscription: 2, or 1 when QoS 2 subscriptions are downgraded. */
+  readonly maxGrantedQos: QoS;
+  /** Close clients that PUBLISH at QoS 2. */
+  readonly rejectQos2Publish: boolean;
+}
 
 /** Everything a handler may use. Handlers keep nothing between calls. */
 export interface HandlerContext {
@@ -68,6 +83,8 @@ export interface HandlerContext {
   readonly bus: Bus;
   /** max_ack_pending of each consumer: a session's consumers may hold 65535 in all. */
   readonly maxAckPending: number;
+  readonly qos2: Qos2Store;
+  readonly policy: QosPolicy;
   readonly log: Logger;
 }
 

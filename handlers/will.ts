@@ -17,8 +17,7 @@ export function willOf(packet: IConnectPacket): WillRecord | TopicError | null {
   return {
     subject,
     payload: payload.toString("base64"),
-    // Until QoS 2 exists a QoS 2 will goes out at QoS 1, like QoS 2 subscriptions.
-    qos: Math.min(will.qos ?? 0, 1) as QoS,
+    qos: Math.min(will.qos ?? 0, 2) as QoS,
     retain: will.retain === true,
   };
 }

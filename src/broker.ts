@@ -11,6 +11,7 @@ import { connectNats } from "./nats/connection.ts";
 import { SessionConsumers } from "./nats/consumers.ts";
 import { RetainedStore } from "./nats/retained.ts";
 import { Leases } from "./nats/leases.ts";
+import { Qos2Store } from "./nats/qos2.ts";
 import { keepLease } from "./lease_keeper.ts";
 import { takeoverSubject } from "./nats/names.ts";
 import { checkStore, provisionStore } from "./nats/provision.ts";
@@ -92,6 +93,11 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     consumers: new SessionConsumers(nc, store.jsm, config),
     retained: new RetainedStore(store.js, store.jsm),
     leases: new Leases(store.instances, store.wills),
+    qos2: new Qos2Store(store.qos2In, store.qos2Out),
+    policy: {
+      maxGrantedQos: config.downgradeQos2Subscriptions ? 1 : 2,
+      rejectQos2Publish: config.rejectQos2Publish,
+    },
     bus,
     fanout,
     registry,
@@ -109,6 +115,8 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     leases: deps.leases,
     bus,
     maxAckPending: config.maxAckPending,
+    qos2: deps.qos2,
+    policy: deps.policy,
     log: ilog,
   });
   const tcp = listenTcp(config.host, config.port, (transport) => {

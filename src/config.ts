@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseDuration, parseSize } from "./config_values.ts";
+import { OPTIONS, type OptionSpec } from "./config_options.ts";
+
+export { OPTIONS };
 
 /** Validated, frozen configuration. Only this module reads env, flags and files. */
 export interface Config {
@@ -20,122 +23,10 @@ export interface Config {
   readonly ackWaitMs: number;
   readonly maxAckPending: number;
   readonly leaseTtlMs: number;
+  readonly rejectQos2Publish: boolean;
+  readonly downgradeQos2Subscriptions: boolean;
   readonly logLevel: LogLevel;
 }
-
-type Kind = "string" | "port" | "size" | "duration" | "level" | "replicas" | "url" | "count";
-
-interface OptionSpec {
-  readonly key: string;
-  readonly field: keyof Config;
-  readonly kind: Kind;
-  readonly fallback: string;
-  readonly help: string;
-}
-
-/** Every option with its default; the README's configuration table mirrors this list. */
-export const OPTIONS: readonly OptionSpec[] = [
-  { key: "host", field: "host", kind: "string", fallback: "0.0.0.0", help: "MQTT listen address" },
-  { key: "port", field: "port", kind: "port", fallback: "1883", help: "MQTT TCP port (0: any)" },
-  {
-    key: "nats_url",
-    field: "natsUrl",
-    kind: "url",
-    fallback: "",
-    help: "NATS server URL; empty starts an embedded nats-server with JetStream",
-  },
-  {
-    key: "data_dir",
-    field: "dataDir",
-    kind: "string",
-    fallback: "./data",
-    help: "data folder of the embedded nats-server",
-  },
-  {
-    key: "embedded_nats_port",
-    field: "embeddedNatsPort",
-    kind: "port",
-    fallback: "4222",
-    help: "client port of the embedded nats-server (0: any)",
-  },
-  {
-    key: "nats_server_bin",
-    field: "natsServerBin",
-    kind: "string",
-    fallback: "nats-server",
-    help: "nats-server executable for the embedded mode",
-  },
-  {
-    key: "monitor_port",
-    field: "monitorPort",
-    kind: "port",
-    fallback: "8222",
-    help: "HTTP monitoring port (0: any)",
-  },
-  {
-    key: "max_packet_size",
-    field: "maxPacketSize",
-    kind: "size",
-    fallback: "1MiB",
-    help: "largest MQTT packet accepted, in bytes (suffixes KiB, MiB)",
-  },
-  {
-    key: "max_pending_bytes",
-    field: "maxPendingBytes",
-    kind: "size",
-    fallback: "1MiB",
-    help: "outbound bytes buffered per client before QoS 0 messages are dropped",
-  },
-  {
-    key: "connect_timeout",
-    field: "connectTimeoutMs",
-    kind: "duration",
-    fallback: "10s",
-    help: "time a new connection has to send CONNECT",
-  },
-  {
-    key: "stream_replicas",
-    field: "streamReplicas",
-    kind: "replicas",
-    fallback: "auto",
-    help: "replicas of jetmq's streams and buckets (auto: min(cluster size, 3))",
-  },
-  {
-    key: "js_api_timeout",
-    field: "jsApiTimeoutMs",
-    kind: "duration",
-    fallback: "5s",
-    help: "timeout of JetStream API calls",
-  },
-  {
-    key: "ack_wait",
-    field: "ackWaitMs",
-    kind: "duration",
-    fallback: "30s",
-    help: "time a QoS 1 delivery waits for PUBACK before it is sent again with DUP",
-  },
-  {
-    key: "max_ack_pending",
-    field: "maxAckPending",
-    kind: "count",
-    fallback: "1024",
-    help: "unacknowledged QoS 1 messages per subscription (a session's sum at most 65535)",
-  },
-  {
-    key: "lease_ttl",
-    field: "leaseTtlMs",
-    kind: "duration",
-    fallback: "5s",
-    help: "an instance silent this long is dead and another publishes its clients' wills",
-  },
-  {
-    key: "log_level",
-    field: "logLevel",
-    kind: "level",
-    fallback: "info",
-    help: `log level (${LOG_LEVELS.join(", ")})`,
-  },
-];
 
 export const envName = (key: string): string => `JETMQ_${key.toUpperCase()}`;
 export const flagName = (key: string): string => `--${key.replaceAll("_", "-")}`;
@@ -266,6 +157,12 @@ function parseValue(opt: OptionSpec, value: string): unknown {
       return (LOG_LEVELS as readonly string[]).includes(value)
         ? value
         : fail(`one of ${LOG_LEVELS.join(", ")}`);
+    case "bool":
+      return value === "true" || value === "1"
+        ? true
+        : value === "false" || value === "0"
+        ? false
+        : fail("true or false");
     case "count": {
       const n = Number(value);
       return Number.isInteger(n) && n >= 1 && n <= 65535

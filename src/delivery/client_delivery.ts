@@ -1,15 +1,16 @@
 import type { Grant, SessionRef } from "../../handlers/types.ts";
 import type { Logger } from "../log.ts";
-import { encodePublish } from "../mqtt/packets.ts";
+import { encodePublish, encodePubrel } from "../mqtt/packets.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
+import type { Qos2Store } from "../nats/qos2.ts";
 import { describeError } from "../errors.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
 import type { QoS } from "../nats/sessions.ts";
 import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
-import { InFlight } from "./in_flight.ts";
+import { InFlight, storedPacketId } from "./in_flight.ts";
 import { subjectMatches } from "./subject_match.ts";
 
 /** Where a client's deliveries go: the connection's bounded outbound buffer. */
@@ -27,6 +28,7 @@ export interface DeliveryDeps {
   readonly bus: Bus;
   readonly consumers: SessionConsumers;
   readonly retained: RetainedStore;
+  readonly qos2: Qos2Store;
   readonly log: Logger;
 }
 
@@ -119,6 +121,39 @@ export class ClientDelivery implements Subscriber {
   }
 
   /**
+   * PUBREC: the client has the QoS 2 message. For a persistent session that is written down
+   * (KV) before JetStream forgets the message, so no instance ever sends that PUBLISH again
+   * [MQTT-4.3.3-1], only PUBREL, which goes out now.
+   */
+  async received(packetId: number): Promise<void> {
+    const entry = this.#inFlight.get(packetId);
+    if (entry && entry.qos === 2 && !entry.released) {
+      if (!this.session.clean) {
+        await this.deps.qos2.received(this.session.key, {
+          packetId,
+          streamSeq: entry.streamSeq,
+          at: Date.now(),
+        });
+      }
+      if (entry.reply) this.deps.bus.ack(entry.reply);
+      entry.released = true;
+    }
+    this.out.write(encodePubrel(packetId), false);
+  }
+
+  /** PUBCOMP: the QoS 2 delivery is done and its identifier free. */
+  async completed(packetId: number): Promise<void> {
+    this.#inFlight.release(packetId);
+    if (!this.session.clean) await this.deps.qos2.completed(this.session.key, packetId);
+  }
+
+  /** On resume: a delivery the client received before is owed its PUBREL again [MQTT-4.4.0-1]. */
+  resendRelease(packetId: number, streamSeq: number): void {
+    this.#inFlight.restoreReleased(packetId, streamSeq);
+    this.out.write(encodePubrel(packetId), false);
+  }
+
+  /**
    * Stops every delivery. Unacknowledged stored messages stay pending in JetStream and go out
    * again when the session resumes.
    */
@@ -165,9 +200,9 @@ export class ClientDelivery implements Subscriber {
       this.out.write(encodePublish(topic, m.payload, 0, true), false);
       return;
     }
-    const id = this.#inFlight.takeFree();
-    if (id === null) return this.out.fail("65535 QoS 1 messages unacknowledged");
-    this.out.write(encodePublish(topic, m.payload, 1, true, false, id), false);
+    const id = this.#inFlight.takeFree(qos);
+    if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
+    this.out.write(encodePublish(topic, m.payload, qos, true, false, id), false);
   }
 
   /** A message on a plain subject, from the fanout. */
@@ -188,10 +223,10 @@ export class ClientDelivery implements Subscriber {
       this.out.write(message.qos0, true);
       return;
     }
-    // Clean session: the message lives only in this connection until PUBACK (README).
-    const id = this.#inFlight.takeFree();
-    if (id === null) return this.out.fail("65535 QoS 1 messages unacknowledged");
-    this.out.write(encodePublish(message.topic, m.data, 1, false, false, id), false);
+    // Clean session: the message lives only in this connection until acknowledged (README).
+    const id = this.#inFlight.takeFree(qos as 1 | 2);
+    if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
+    this.out.write(encodePublish(message.topic, m.data, qos as 1 | 2, false, false, id), false);
   }
 
   /** A message from one of the session's durable consumers. */
@@ -216,10 +251,17 @@ export class ClientDelivery implements Subscriber {
       this.deps.bus.ack(m.reply);
       return;
     }
-    const id = this.#inFlight.takeStored(ack.streamSeq, m.reply);
+    const held = this.#inFlight.get(storedPacketId(ack.streamSeq));
+    if (held?.released && held.streamSeq === ack.streamSeq) {
+      // Received (PUBREC) before a reconnect, and JetStream had not heard: never sent again.
+      this.deps.bus.ack(m.reply);
+      return;
+    }
+    const id = this.#inFlight.takeStored(ack.streamSeq, m.reply, qos as 1 | 2);
     if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
     const dup = ack.delivered > 1;
-    if (!this.out.write(encodePublish(encodeTopic(subject), m.data, 1, false, dup, id), false)) {
+    const bytes = encodePublish(encodeTopic(subject), m.data, qos as 1 | 2, false, dup, id);
+    if (!this.out.write(bytes, false)) {
       this.#inFlight.release(id);
       this.deps.bus.nak(m.reply);
     }

@@ -1,8 +1,11 @@
-/** One QoS 1 PUBLISH sent and not yet acknowledged. */
+/** One QoS 1 or 2 PUBLISH sent and not yet acknowledged (or completed, for QoS 2). */
 export interface InFlightEntry {
   /** Where to acknowledge it in JetStream; null for messages that were never stored. */
   readonly reply: string | null;
   readonly streamSeq: number;
+  readonly qos: 1 | 2;
+  /** QoS 2: the client sent PUBREC; only PUBREL goes out for it from now on. */
+  released: boolean;
 }
 
 const MAX_ID = 65535;
@@ -14,7 +17,7 @@ const MAX_ID = 65535;
  */
 export const storedPacketId = (streamSeq: number): number => ((streamSeq - 1) % MAX_ID) + 1;
 
-/** The packet identifiers of one connection's unacknowledged QoS 1 deliveries. */
+/** The packet identifiers of one connection's unfinished QoS 1 and 2 deliveries. */
 export class InFlight {
   #byId = new Map<number, InFlightEntry>();
   #next = 0;
@@ -23,27 +26,36 @@ export class InFlight {
     return this.#byId.size;
   }
 
+  get(id: number): InFlightEntry | undefined {
+    return this.#byId.get(id);
+  }
+
   /**
    * Takes the identifier of a stored message; null when an older message still holds it (it is
-   * sent once that one is acknowledged and JetStream redelivers it).
+   * sent once that one is done and JetStream redelivers it).
    */
-  takeStored(streamSeq: number, reply: string): number | null {
+  takeStored(streamSeq: number, reply: string, qos: 1 | 2): number | null {
     const id = storedPacketId(streamSeq);
     const held = this.#byId.get(id);
     if (held && held.streamSeq !== streamSeq) return null;
-    this.#byId.set(id, { reply, streamSeq });
+    this.#byId.set(id, { reply, streamSeq, qos, released: false });
     return id;
   }
 
   /** Takes the next free identifier for a message that was never stored; null when all are taken. */
-  takeFree(): number | null {
+  takeFree(qos: 1 | 2): number | null {
     if (this.#byId.size >= MAX_ID) return null;
     do this.#next = (this.#next % MAX_ID) + 1; while (this.#byId.has(this.#next));
-    this.#byId.set(this.#next, { reply: null, streamSeq: 0 });
+    this.#byId.set(this.#next, { reply: null, streamSeq: 0, qos, released: false });
     return this.#next;
   }
 
-  /** The client acknowledged `id`: returns what was in flight under it. */
+  /** A QoS 2 delivery released before the client reconnected: only PUBREL is owed. */
+  restoreReleased(id: number, streamSeq: number): void {
+    this.#byId.set(id, { reply: null, streamSeq, qos: 2, released: true });
+  }
+
+  /** The delivery under `id` is finished: returns what was in flight under it. */
   release(id: number): InFlightEntry | undefined {
     const entry = this.#byId.get(id);
     this.#byId.delete(id);

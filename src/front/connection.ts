@@ -1,6 +1,12 @@
 import type { Packet } from "mqtt-packet";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
-import type { Effect, Handler, HandlerContext, SessionRef } from "../../handlers/types.ts";
+import type {
+  Effect,
+  Handler,
+  HandlerContext,
+  QosPolicy,
+  SessionRef,
+} from "../../handlers/types.ts";
 import type { Config } from "../config.ts";
 import { ClientDelivery } from "../delivery/client_delivery.ts";
 import type { Fanout } from "../delivery/fanout.ts";
@@ -10,6 +16,7 @@ import { encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { Leases } from "../nats/leases.ts";
+import type { Qos2Store } from "../nats/qos2.ts";
 import type { RetainedStore } from "../nats/retained.ts";
 import type { SessionStore } from "../nats/sessions.ts";
 import type { Stats } from "../stats.ts";
@@ -29,6 +36,8 @@ export interface ConnectionDeps {
   readonly consumers: SessionConsumers;
   readonly retained: RetainedStore;
   readonly leases: Leases;
+  readonly qos2: Qos2Store;
+  readonly policy: QosPolicy;
   readonly bus: Bus;
   readonly fanout: Fanout;
   readonly registry: Registry<Connection>;
@@ -159,6 +168,8 @@ export class Connection {
       leases: this.deps.leases,
       bus: this.deps.bus,
       maxAckPending: this.deps.config.maxAckPending,
+      qos2: this.deps.qos2,
+      policy: this.deps.policy,
       log: this.deps.log,
     };
   }
@@ -261,6 +272,12 @@ export class Connection {
         return this.delivery?.remove(effect.filters);
       case "acked":
         return this.delivery?.acked(effect.packetId);
+      case "received":
+        return this.#delivery()?.received(effect.packetId);
+      case "completed":
+        return this.delivery?.completed(effect.packetId);
+      case "resendRelease":
+        return this.#delivery()?.resendRelease(effect.packetId, effect.streamSeq);
       case "defer":
         return;
     }

@@ -4,6 +4,7 @@ import { disconnect } from "../../handlers/disconnect.ts";
 import { pingreq } from "../../handlers/ping.ts";
 import { puback } from "../../handlers/puback.ts";
 import { publish } from "../../handlers/publish.ts";
+import { pubcompHandler, pubrecHandler, pubrel } from "../../handlers/qos2_acks.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
 import { unsubscribe } from "../../handlers/unsubscribe.ts";
 import type { Handler } from "../../handlers/types.ts";
@@ -13,6 +14,9 @@ const HANDLERS: Partial<Record<Packet["cmd"], Handler<never>>> = {
   connect,
   publish,
   puback,
+  pubrec: pubrecHandler,
+  pubrel,
+  pubcomp: pubcompHandler,
   subscribe,
   unsubscribe,
   pingreq,
@@ -45,6 +49,5 @@ export function route(packet: Packet, connected: boolean): Route {
     };
   }
   const handler = HANDLERS[packet.cmd];
-  // PUBREC/PUBREL/PUBCOMP: QoS 2, which jetmq does not speak yet.
   return handler ? { kind: "handle", handler: handler as Handler } : { kind: "ignore" };
 }

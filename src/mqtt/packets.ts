@@ -2,6 +2,8 @@ import type {
   IConnackPacket,
   IPingrespPacket,
   IPubackPacket,
+  IPubcompPacket,
+  IPubrecPacket,
   ISubackPacket,
   IUnsubackPacket,
 } from "mqtt-packet";
@@ -38,6 +40,14 @@ export const unsuback = (messageId: number): IUnsubackPacket => ({
 });
 
 export const puback = (messageId: number): IPubackPacket => ({ cmd: "puback", messageId });
+
+export const pubrec = (messageId: number): IPubrecPacket => ({ cmd: "pubrec", messageId });
+
+export const pubcomp = (messageId: number): IPubcompPacket => ({ cmd: "pubcomp", messageId });
+
+/** PUBREL, encoded: delivery sends it without going through the handlers. */
+export const encodePubrel = (id: number): Uint8Array =>
+  Uint8Array.of(0x62, 0x02, id >> 8, id & 0xff);
 
 export const pingresp: IPingrespPacket = Object.freeze({ cmd: "pingresp" });
 

@@ -70,9 +70,18 @@ export class Bus {
     this.#local.set(subject, handler);
   }
 
-  /** Stores a QoS 1/2 message in the messages stream; resolves to its sequence once stored. */
-  store(subject: string, payload: Uint8Array, qos: QoS): Promise<number> {
-    return this.stores.store(messageSubject(subject), payload, plainHeaders[qos] as MsgHdrs);
+  /**
+   * Stores a QoS 1/2 message in the messages stream; resolves to its sequence once stored. With
+   * `msgId`, JetStream drops a second store of the same id (its duplicate window, 2 minutes by
+   * default): a QoS 2 release retried after a crash is stored once.
+   */
+  store(subject: string, payload: Uint8Array, qos: QoS, msgId?: string): Promise<number> {
+    let h = plainHeaders[qos] as MsgHdrs;
+    if (msgId) {
+      h = makeHeaders(qos, false);
+      h.set("Nats-Msg-Id", msgId);
+    }
+    return this.stores.store(messageSubject(subject), payload, h);
   }
 
   /** Keeps the message as the subject's retained one; an empty payload deletes it. */

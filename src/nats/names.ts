@@ -19,6 +19,16 @@ export function willKey(instanceId: string, key: string): string {
   return `${instanceId}.${key}`;
 }
 
+/** KV bucket of QoS 2 messages received and not yet released (PUBREL), `<session>.<id>`. */
+export const QOS2_IN_BUCKET = "jetmq_qos2_in";
+
+/** KV bucket of QoS 2 deliveries the client has received (PUBREC) but not completed. */
+export const QOS2_OUT_BUCKET = "jetmq_qos2_out";
+
+export function qos2Key(key: string, packetId: number): string {
+  return `${key}.${packetId}`;
+}
+
 /** Stream of QoS 1 and 2 messages, interest retention. */
 export const MESSAGES_STREAM = "jetmq_msgs";
 export const MESSAGES_SUBJECTS = `${INTERNAL_PREFIX}.msgs.>`;

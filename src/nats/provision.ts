@@ -17,6 +17,8 @@ import {
   INSTANCES_BUCKET,
   MESSAGES_STREAM,
   MESSAGES_SUBJECTS,
+  QOS2_IN_BUCKET,
+  QOS2_OUT_BUCKET,
   RETAINED_STREAM,
   RETAINED_SUBJECTS,
   SESSIONS_BUCKET,
@@ -30,6 +32,8 @@ export interface StoreHandles {
   sessions: KV;
   instances: KV;
   wills: KV;
+  qos2In: KV;
+  qos2Out: KV;
   replicas: number;
 }
 
@@ -53,6 +57,8 @@ export async function provisionStore(
   const sessions = await bucket(SESSIONS_BUCKET);
   const instances = await bucket(INSTANCES_BUCKET);
   const wills = await bucket(WILLS_BUCKET);
+  const qos2In = await bucket(QOS2_IN_BUCKET);
+  const qos2Out = await bucket(QOS2_OUT_BUCKET);
   await ensureStream(jsm, {
     name: MESSAGES_STREAM,
     subjects: [MESSAGES_SUBJECTS],
@@ -71,10 +77,10 @@ export async function provisionStore(
   });
   opts.log.info("store.ready", {
     replicas,
-    buckets: [SESSIONS_BUCKET, INSTANCES_BUCKET, WILLS_BUCKET],
+    buckets: [SESSIONS_BUCKET, INSTANCES_BUCKET, WILLS_BUCKET, QOS2_IN_BUCKET, QOS2_OUT_BUCKET],
     streams: [MESSAGES_STREAM, RETAINED_STREAM],
   });
-  return { js, jsm, sessions, instances, wills, replicas };
+  return { js, jsm, sessions, instances, wills, qos2In, qos2Out, replicas };
 }
 
 /** Null when NATS answers for every stream and bucket jetmq needs, else what does not. */

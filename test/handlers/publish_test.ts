@@ -102,11 +102,6 @@ describe("publish handler", () => {
     }
   });
 
-  test("QoS 2 closes the connection until it is supported", async () => {
-    const fx = await run(pub("a", 2, "x", 1));
-    expect(fx[0]).toMatchObject({ kind: "close", reason: "QoS 2 PUBLISH is not supported yet" });
-  });
-
   test("a payload over the NATS max_payload closes the connection", async () => {
     const fx = await run(pub("big", 0, "x".repeat(env.bus.maxPayload + 1)));
     expect((fx[0] as { reason: string }).reason).toContain("exceeds the NATS max_payload");

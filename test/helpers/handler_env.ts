@@ -1,9 +1,10 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { HandlerContext, SessionRef } from "../../handlers/types.ts";
+import type { HandlerContext, QosPolicy, SessionRef } from "../../handlers/types.ts";
 import { createLogger } from "../../src/log.ts";
 import { Bus } from "../../src/nats/bus.ts";
 import { SessionConsumers } from "../../src/nats/consumers.ts";
 import { Leases } from "../../src/nats/leases.ts";
+import { Qos2Store } from "../../src/nats/qos2.ts";
 import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
 import { SessionStore } from "../../src/nats/sessions.ts";
 import { StorePipeline } from "../../src/nats/store_pipeline.ts";
@@ -25,7 +26,7 @@ export interface HandlerEnv extends AsyncDisposable {
 
 /** A real nats-server with jetmq's store provisioned, for calling handlers directly. */
 export async function handlerEnv(
-  limits: { ackWaitMs?: number; maxAckPending?: number } = {},
+  limits: { ackWaitMs?: number; maxAckPending?: number; policy?: Partial<QosPolicy> } = {},
 ): Promise<HandlerEnv> {
   const nats = await startNats();
   const nc = await nats.client();
@@ -36,6 +37,8 @@ export async function handlerEnv(
   const sessions = new SessionStore(store.sessions);
   const maxAckPending = limits.maxAckPending ?? 1024;
   const leases = new Leases(store.instances, store.wills);
+  const qos2 = new Qos2Store(store.qos2In, store.qos2Out);
+  const policy: QosPolicy = { maxGrantedQos: 2, rejectQos2Publish: false, ...limits.policy };
   const consumers = new SessionConsumers(nc, store.jsm, {
     ackWaitMs: limits.ackWaitMs ?? 30_000,
     maxAckPending,
@@ -59,6 +62,8 @@ export async function handlerEnv(
       leases,
       bus,
       maxAckPending,
+      qos2,
+      policy,
       log,
     }),
     [Symbol.asyncDispose]: () => nats.stop(),
