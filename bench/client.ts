@@ -162,11 +162,15 @@ export class BenchClient {
         if (qos > 0) {
           const id = ((body[p] as number) << 8) | (body[p + 1] as number);
           p += 2;
-          acks.push(0x40, 2, id >> 8, id & 0xff);
+          acks.push(qos === 1 ? 0x40 : 0x50, 2, id >> 8, id & 0xff); // PUBACK or PUBREC
         }
         this.onPublish(body.subarray(p), qos, (head & 0x08) !== 0);
-      } else if (type === 4) {
+      } else if (type === 4 || type === 7) {
+        // PUBACK (QoS 1) or PUBCOMP (QoS 2): the publish is done.
         this.onPuback(((body[0] as number) << 8) | (body[1] as number));
+      } else if (type === 5 || type === 6) {
+        // PUBREC → PUBREL (as publisher); PUBREL → PUBCOMP (as subscriber).
+        acks.push(type === 5 ? 0x62 : 0x70, 2, body[0] as number, body[1] as number);
       } else {
         const waiter = this.#waiters.get(type);
         this.#waiters.delete(type);
@@ -193,6 +197,10 @@ export const stampOf = (payload: Uint8Array): number =>
 export const seqOf = (payload: Uint8Array): number =>
   new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(8);
 
-/** A PUBLISH ready to write; QoS 1 needs a packet id. */
-export const publishBytes = (topic: string, payload: Uint8Array, qos: 0 | 1, id = 0): Uint8Array =>
-  encodePublish(te.encode(topic), payload, qos, false, false, id);
+/** A PUBLISH ready to write; QoS 1 and 2 need a packet id. */
+export const publishBytes = (
+  topic: string,
+  payload: Uint8Array,
+  qos: 0 | 1 | 2,
+  id = 0,
+): Uint8Array => encodePublish(te.encode(topic), payload, qos, false, false, id);

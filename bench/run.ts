@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { median, type Metrics, type Scenario } from "./measure.ts";
 import { idleConnections } from "./scenarios/connections.ts";
 import { latencyQos0, latencyQos1 } from "./scenarios/latency.ts";
-import { offlineQueue, qos1EndToEnd } from "./scenarios/qos1.ts";
+import { offlineQueue, qos1EndToEnd, qos2EndToEnd } from "./scenarios/qos1.ts";
 import { retainedLookup } from "./scenarios/retained.ts";
 import { fanIn, fanOut } from "./scenarios/throughput.ts";
 import { startTarget, type TargetName } from "./targets.ts";
@@ -16,6 +16,7 @@ const SCENARIOS: Scenario[] = [
   fanIn,
   fanOut,
   qos1EndToEnd,
+  qos2EndToEnd,
   latencyQos0,
   latencyQos1,
   idleConnections,

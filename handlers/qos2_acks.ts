@@ -2,7 +2,8 @@ import type { IPubcompPacket, IPubrecPacket, IPubrelPacket } from "mqtt-packet";
 import { pubcomp } from "../src/mqtt/packets.ts";
 import { qos2Key } from "../src/nats/names.ts";
 import { storeAndPublish } from "./publish.ts";
-import { close, type Effect, type HandlerContext, send } from "./types.ts";
+import { describeError } from "../src/errors.ts";
+import { close, type Effect, type HandlerContext } from "./types.ts";
 
 /**
  * PUBREL: QoS 2, second half. The held message goes to subscribers (and NATS, with
@@ -10,18 +11,30 @@ import { close, type Effect, type HandlerContext, send } from "./types.ts";
  * [MQTT-4.3.3-2]. Stored with the (session, id, revision) as JetStream message id, so a release
  * retried after a crash between the store and the forget is stored once.
  */
-export async function pubrel(packet: IPubrelPacket, ctx: HandlerContext): Promise<Effect[]> {
+export function pubrel(packet: IPubrelPacket, ctx: HandlerContext): Effect[] {
   const session = ctx.session;
   if (!session) return [close("PUBREL before CONNECT")];
   const id = packet.messageId ?? 0;
-  const held = await ctx.qos2.held(session.key, id);
-  if (held) {
-    const m = held.message;
-    const msgId = `${qos2Key(session.key, id)}.${held.revision}`;
-    await storeAndPublish(m.subject, Buffer.from(m.payload, "base64"), 2, m.retain, ctx, msgId);
-    await ctx.qos2.forget(session.key, id);
-  }
-  return [send(pubcomp(id))];
+  // Pipelined like stores: PUBCOMPs go out in order, the next packet does not wait.
+  const released = (async () => {
+    const held = await ctx.qos2.held(session.key, id);
+    if (held) {
+      const m = held.message;
+      const msgId = `${qos2Key(session.key, id)}.${held.revision}`;
+      await storeAndPublish(m.subject, Buffer.from(m.payload, "base64"), 2, m.retain, ctx, msgId);
+      await ctx.qos2.forget(session.key, id);
+    }
+    return pubcomp(id);
+  })().catch((err) => {
+    // No PUBCOMP: the client sends PUBREL again when it reconnects.
+    ctx.log.warn("pubrel.failed", {
+      clientId: session.clientId,
+      packetId: id,
+      ...describeError(err),
+    });
+    return null;
+  });
+  return [{ kind: "sendWhenStored", pending: released }];
 }
 
 /** PUBREC: the client has a QoS 2 delivery; from now on it only gets PUBREL [MQTT-4.3.3-1]. */

@@ -7,13 +7,18 @@ const WINDOW = 256;
  * Publishes `count` QoS 1 messages on `topic` keeping `WINDOW` unacknowledged, each with its
  * sequence number; resolves when all are acknowledged (or the time is up).
  */
-export async function publishWindowed(port: number, topic: string, count: number): Promise<number> {
+export async function publishWindowed(
+  port: number,
+  topic: string,
+  count: number,
+  qos: 1 | 2 = 1,
+): Promise<number> {
   const pub = await BenchClient.connect(port);
   let next = 0;
   let acked = 0;
   const send = () => {
     const seq = next++;
-    pub.write(publishBytes(topic, stampedPayload(seq), 1, (seq % 65535) + 1));
+    pub.write(publishBytes(topic, stampedPayload(seq), qos, (seq % 65535) + 1));
   };
   pub.onPuback = () => {
     acked++;
@@ -37,25 +42,35 @@ export function counter(sub: BenchClient): { unique: () => number; duplicates: (
   return { unique: () => seen.size, duplicates: () => dups };
 }
 
+/** One publisher keeping 256 in flight → one subscriber, both at `qos`. */
+async function endToEnd(port: number, qos: 1 | 2, count: number): Promise<Metrics> {
+  const topic = `bench/${runId()}/q${qos}`;
+  const sub = await BenchClient.connect(port);
+  const c = counter(sub);
+  await sub.subscribe(topic, qos);
+  const start = performance.now();
+  await publishWindowed(port, topic, count, qos);
+  const end = await settle(c.unique, count, { idleMs: 2000 });
+  sub.close();
+  return {
+    "msg/s": c.unique() / ((end - start) / 1000),
+    "loss %": 100 * (1 - c.unique() / count),
+    "dups": c.duplicates(),
+  };
+}
+
+const endToEndMetrics = { "msg/s": "higher", "loss %": "lower", "dups": "lower" } as const;
+
 export const qos1EndToEnd: Scenario = {
   name: "QoS 1 end to end (256 in flight)",
-  metrics: { "msg/s": "higher", "loss %": "lower", "dups": "lower" },
-  async run(port): Promise<Metrics> {
-    const N = 20_000;
-    const topic = `bench/${runId()}/q1`;
-    const sub = await BenchClient.connect(port);
-    const c = counter(sub);
-    await sub.subscribe(topic, 1);
-    const start = performance.now();
-    await publishWindowed(port, topic, N);
-    const end = await settle(c.unique, N, { idleMs: 2000 });
-    sub.close();
-    return {
-      "msg/s": c.unique() / ((end - start) / 1000),
-      "loss %": 100 * (1 - c.unique() / N),
-      "dups": c.duplicates(),
-    };
-  },
+  metrics: endToEndMetrics,
+  run: (port) => endToEnd(port, 1, 20_000),
+};
+
+export const qos2EndToEnd: Scenario = {
+  name: "QoS 2 end to end (256 in flight)",
+  metrics: endToEndMetrics,
+  run: (port) => endToEnd(port, 2, 10_000),
 };
 
 export const offlineQueue: Scenario = {

@@ -50,6 +50,7 @@ export class ClientDelivery implements Subscriber {
   #closed = false;
   /** Live messages held back while retained ones are sent, so those go first. */
   #held: Array<() => void> | null = null;
+  #releases: Promise<void> = Promise.resolve();
 
   constructor(
     readonly session: SessionRef,
@@ -125,26 +126,47 @@ export class ClientDelivery implements Subscriber {
    * (KV) before JetStream forgets the message, so no instance ever sends that PUBLISH again
    * [MQTT-4.3.3-1], only PUBREL, which goes out now.
    */
-  async received(packetId: number): Promise<void> {
+  received(packetId: number): void {
     const entry = this.#inFlight.get(packetId);
-    if (entry && entry.qos === 2 && !entry.released) {
-      if (!this.session.clean) {
-        await this.deps.qos2.received(this.session.key, {
+    if (!entry || entry.qos !== 2 || entry.released) {
+      this.out.write(encodePubrel(packetId), false);
+      return;
+    }
+    entry.released = true;
+    const at = Date.now();
+    // Chained, not awaited: the connection reads on while the KV writes are under way.
+    this.#releases = this.#releases.then(async () => {
+      try {
+        if (!this.session.clean) {
+          await this.deps.qos2.received(this.session.key, {
+            packetId,
+            streamSeq: entry.streamSeq,
+            at,
+          });
+        }
+        if (entry.reply) this.deps.bus.ack(entry.reply);
+        this.out.write(encodePubrel(packetId), false);
+      } catch (err) {
+        // Not written down: no PUBREL now; the PUBLISH comes again and PUBREC with it.
+        entry.released = false;
+        this.deps.log.warn("qos2.release_failed", {
+          clientId: this.session.clientId,
           packetId,
-          streamSeq: entry.streamSeq,
-          at: Date.now(),
+          ...describeError(err),
         });
       }
-      if (entry.reply) this.deps.bus.ack(entry.reply);
-      entry.released = true;
-    }
-    this.out.write(encodePubrel(packetId), false);
+    });
   }
 
   /** PUBCOMP: the QoS 2 delivery is done and its identifier free. */
-  async completed(packetId: number): Promise<void> {
+  completed(packetId: number): void {
     this.#inFlight.release(packetId);
-    if (!this.session.clean) await this.deps.qos2.completed(this.session.key, packetId);
+    if (this.session.clean) return;
+    this.#releases = this.#releases.then(() =>
+      this.deps.qos2.completed(this.session.key, packetId).catch((err) =>
+        this.deps.log.warn("qos2.complete_failed", { packetId, ...describeError(err) })
+      )
+    );
   }
 
   /** On resume: a delivery the client received before is owed its PUBREL again [MQTT-4.4.0-1]. */

@@ -53,7 +53,13 @@ type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: st
 let nextId = 0;
 
 /** Effects applied without waiting on anything (but a full store pipeline). */
-const SYNC_EFFECTS = new Set<Effect["kind"]>(["send", "acked", "sendWhenStored"]);
+const SYNC_EFFECTS = new Set<Effect["kind"]>([
+  "send",
+  "acked",
+  "sendWhenStored",
+  "received",
+  "completed",
+]);
 
 /**
  * One client connection, whatever the transport: decodes packets, runs them through handlers

@@ -75,12 +75,14 @@ describe("QoS 2 handlers", () => {
     });
     await env.nc.flush();
     expect(seen).toEqual([]); // nothing before PUBREL
-    expect(await pubrel({ cmd: "pubrel", messageId: 9 }, env.ctx(s, "c1"))).toEqual([
-      { kind: "send", packet: { cmd: "pubcomp", messageId: 9 } },
-    ]);
-    expect(await pubrel({ cmd: "pubrel", messageId: 9 }, env.ctx(s, "c1"))).toEqual([
-      { kind: "send", packet: { cmd: "pubcomp", messageId: 9 } },
-    ]);
+    expect(await settled(pubrel({ cmd: "pubrel", messageId: 9 }, env.ctx(s, "c1")))).toEqual({
+      cmd: "pubcomp",
+      messageId: 9,
+    });
+    expect(await settled(pubrel({ cmd: "pubrel", messageId: 9 }, env.ctx(s, "c1")))).toEqual({
+      cmd: "pubcomp",
+      messageId: 9,
+    });
     await waitFor(() => seen.length > 0, { what: "the released message" });
     await env.nc.flush();
     expect(seen).toEqual([["once", "2"]]);
@@ -88,9 +90,10 @@ describe("QoS 2 handlers", () => {
 
   test("PUBREL for an unknown packet id still gets PUBCOMP", async () => {
     const s = await session(env, "c2");
-    expect(await pubrel({ cmd: "pubrel", messageId: 4242 }, env.ctx(s, "c2"))).toEqual([
-      { kind: "send", packet: { cmd: "pubcomp", messageId: 4242 } },
-    ]);
+    expect(await settled(pubrel({ cmd: "pubrel", messageId: 4242 }, env.ctx(s, "c2")))).toEqual({
+      cmd: "pubcomp",
+      messageId: 4242,
+    });
   });
 
   test("a message held on one connection is released by the session's next one", async () => {
@@ -102,7 +105,7 @@ describe("QoS 2 handlers", () => {
     await env.nc.flush();
     await settled(publish(q2(topic, "moved", 3), env.ctx(first, "c3")));
     const second = await session(env, "c4", clientId);
-    await pubrel({ cmd: "pubrel", messageId: 3 }, env.ctx(second, "c4"));
+    await settled(pubrel({ cmd: "pubrel", messageId: 3 }, env.ctx(second, "c4")));
     await waitFor(() => seen.length === 1, { what: "the released message" });
     expect(seen).toEqual(["moved"]);
   });
