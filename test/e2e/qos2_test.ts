@@ -67,6 +67,28 @@ describe("QoS 2", () => {
     expect(natsSeen).toEqual(["exactly once:2", "next:2"]);
   });
 
+  test("a QoS 2 PUBLISH received on one instance is released by PUBREL on another, once", async () => {
+    const topic = `q2roam/${uid()}`;
+    const clientId = `roam-${uid()}`;
+    await using sub = await mqttjs(b.url);
+    await sub.client.subscribeAsync(topic, { qos: 2 });
+    const first = await RawClient.open(a.port);
+    await first.connect({ clientId, clean: false });
+    first.send(publish2(topic, "half way", 11));
+    await first.next("pubrec");
+    first.close();
+    await first.waitClosed();
+    await using again = await RawClient.open(b.port);
+    expect(await again.connect({ clientId, clean: false })).toMatchObject({ sessionPresent: true });
+    again.send({ cmd: "pubrel", messageId: 11 });
+    expect(await again.next("pubcomp")).toMatchObject({ messageId: 11 });
+    again.send(publish2(topic, "after", 12));
+    await again.next("pubrec");
+    again.send({ cmd: "pubrel", messageId: 12 });
+    const got = await sub.waitMessages(2);
+    expect(got.map((m) => m.payload)).toEqual(["half way", "after"]);
+  });
+
   test("PUBREL for an unknown packet id gets PUBCOMP", async () => {
     await using raw = await RawClient.open(a.port);
     await raw.connect();
