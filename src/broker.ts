@@ -3,7 +3,7 @@ import type { Config } from "./config.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { Connection, type ConnectionDeps } from "./front/connection.ts";
 import { Registry } from "./front/registry.ts";
-import { listenTcp } from "./front/tcp.ts";
+import { openListeners } from "./front/listeners.ts";
 import type { Logger } from "./log.ts";
 import { startMonitor } from "./monitor/server.ts";
 import { Bus } from "./nats/bus.ts";
@@ -28,7 +28,10 @@ interface TakeoverNotice {
 /** A running jetmq instance. */
 export interface Broker {
   readonly instanceId: string;
+  /** Plain TCP port; the TLS port when TLS replaces plain TCP. */
   readonly port: number;
+  readonly tlsPort: number | null;
+  readonly wsPort: number;
   readonly monitorPort: number;
   readonly natsUrl: string;
   readonly stats: Stats;
@@ -119,7 +122,7 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     policy: deps.policy,
     log: ilog,
   });
-  const tcp = listenTcp(config.host, config.port, (transport) => {
+  const listeners = openListeners(config, (transport) => {
     const conn = new Connection(transport, deps);
     connections.add(conn);
     stats.connectionsTotal++;
@@ -131,21 +134,25 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
   });
   ilog.info("broker.started", {
     version: pkg.version,
-    mqtt: `${config.host}:${tcp.port}`,
+    mqtt: `${config.host}:${listeners.tcpPort ?? listeners.tlsPort}`,
+    mqtts: listeners.tlsPort === null ? undefined : `${config.host}:${listeners.tlsPort}`,
+    ws: `${config.host}:${listeners.wsPort}/mqtt`,
     monitor: `${config.host}:${monitor.port}`,
     nats: natsUrl,
   });
 
   return {
     instanceId,
-    port: tcp.port,
+    port: listeners.tcpPort ?? listeners.tlsPort ?? 0,
+    tlsPort: listeners.tlsPort,
+    wsPort: listeners.wsPort,
     monitorPort: monitor.port,
     natsUrl,
     stats,
     connections: () => connections,
     natsSubscriptionCount: () => fanout.subjectCount,
     async stop() {
-      tcp.stop();
+      listeners.stop();
       for (const conn of connections) conn.shutdown("Server shutting down");
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await Bun.sleep(10);

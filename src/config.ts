@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
 import { parseDuration, parseSize } from "./config_values.ts";
@@ -10,6 +10,13 @@ export { OPTIONS };
 export interface Config {
   readonly host: string;
   readonly port: number;
+  readonly wsPort: number;
+  readonly tlsCert: string | null;
+  readonly tlsKey: string | null;
+  readonly tlsCa: string | null;
+  readonly tlsPort: number;
+  readonly tlsOnly: boolean;
+  readonly wsTls: boolean;
   readonly natsUrl: string | null;
   readonly dataDir: string;
   readonly embeddedNatsPort: number;
@@ -60,7 +67,24 @@ export function buildConfig(raw: Readonly<Record<string, string | number>>): Con
   for (const opt of OPTIONS) {
     out[opt.field] = parseValue(opt, String(raw[opt.key] ?? opt.fallback));
   }
-  return Object.freeze(out as unknown as Config);
+  const config = out as unknown as Config;
+  const tls = config.tlsCert !== null && config.tlsKey !== null;
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) {
+    throw new ConfigError('Options "tls_cert" and "tls_key" go together: set both or neither', {
+      option: config.tlsCert === null ? "tls_cert" : "tls_key",
+    });
+  }
+  for (
+    const [option, on] of [["tls_only", config.tlsOnly], ["ws_tls", config.wsTls], [
+      "tls_ca",
+      config.tlsCa !== null,
+    ]] as const
+  ) {
+    if (on && !tls) {
+      throw new ConfigError(`Option "${option}" needs "tls_cert" and "tls_key"`, { option });
+    }
+  }
+  return Object.freeze(config);
 }
 
 export function helpText(): string {
@@ -157,6 +181,9 @@ function parseValue(opt: OptionSpec, value: string): unknown {
       return (LOG_LEVELS as readonly string[]).includes(value)
         ? value
         : fail(`one of ${LOG_LEVELS.join(", ")}`);
+    case "path":
+      if (value === "") return null;
+      return existsSync(value) ? value : fail("a file that exists");
     case "bool":
       return value === "true" || value === "1"
         ? true

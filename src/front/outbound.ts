@@ -88,7 +88,8 @@ export class Outbound {
     }
     this.#pending = n === chunk.length ? [] : [chunk.subarray(n)];
     this.#pendingBytes = chunk.length - n;
-    if (this.#pendingBytes > 0) {
+    // A WebSocket takes everything and queues it: past the bound, that queue is the backlog.
+    if (this.#pendingBytes > 0 || (this.transport.buffered?.() ?? 0) >= this.maxPending) {
       this.#blocked = true;
       return;
     }

@@ -1,4 +1,4 @@
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, TCPSocketListener, TLSOptions } from "bun";
 import type { Transport } from "./transport.ts";
 
 /** Receives the transport's events; a Connection implements it. */
@@ -17,20 +17,23 @@ export interface TcpListener {
   stop(): void;
 }
 
-/** MQTT over TCP with Bun.listen: a thin adapter from Bun's socket to Transport. */
+/** MQTT over TCP, or TLS with `tls`, with Bun.listen: a thin adapter from Bun's socket. */
 export function listenTcp(
   host: string,
   port: number,
   accept: (transport: Transport) => TransportPeer,
+  tls?: TLSOptions,
 ): TcpListener {
+  const kind = tls ? "tls" : "tcp";
   const server: TCPSocketListener<SocketData> = Bun.listen<SocketData>({
     hostname: host,
     port,
+    tls,
     data: { peer: null },
     socket: {
       open(socket) {
         socket.setNoDelay(true);
-        socket.data = { peer: accept(tcpTransport(socket)) };
+        socket.data = { peer: accept(tcpTransport(socket, kind)) };
       },
       data(socket, chunk) {
         socket.data.peer?.receive(chunk);
@@ -54,9 +57,9 @@ export function listenTcp(
   };
 }
 
-function tcpTransport(socket: Socket<SocketData>): Transport {
+function tcpTransport(socket: Socket<SocketData>, kind: "tcp" | "tls"): Transport {
   return {
-    kind: "tcp",
+    kind,
     remoteAddress: `${socket.remoteAddress}:${socket.remotePort ?? 0}`,
     write: (data) => socket.write(data),
     end: () => socket.end(),

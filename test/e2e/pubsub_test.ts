@@ -3,13 +3,13 @@ import { startTestBroker, type TestBroker } from "../helpers/broker.ts";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
 import { startNats, type TestNats } from "../helpers/nats_server.ts";
 import { waitFor } from "../helpers/wait.ts";
-import { TRANSPORTS } from "./transports.ts";
+import { allTransports, TRANSPORTS } from "./transports.ts";
 
 let nats: TestNats;
 let broker: TestBroker;
 beforeAll(async () => {
   nats = await startNats();
-  broker = await startTestBroker(nats.url);
+  broker = await startTestBroker(nats.url, allTransports());
 });
 afterAll(async () => {
   await broker.stop();
@@ -73,6 +73,8 @@ for (const transport of TRANSPORTS) {
     });
 
     test("many local subscribers of one filter share one NATS subscription", async () => {
+      // The clients of earlier tests are gone once their connections have ended.
+      await waitFor(() => broker.connections().size === 0, { what: "earlier clients to go" });
       const before = broker.natsSubscriptionCount();
       const subs = await Promise.all(
         Array.from({ length: 5 }, () => mqttjs(transport.url(broker))),
@@ -137,3 +139,18 @@ for (const transport of TRANSPORTS) {
     });
   });
 }
+
+describe("across transports", () => {
+  test("a WebSocket subscriber receives a TCP publisher's messages, and a TLS one a WebSocket publisher's", async () => {
+    const [tcp, tls, ws] = TRANSPORTS.map((t) => t.url(broker));
+    await using wsSub = await mqttjs(ws as string);
+    await using tlsSub = await mqttjs(tls as string);
+    await wsSub.client.subscribeAsync("cross/from-tcp");
+    await tlsSub.client.subscribeAsync("cross/from-ws");
+    await using tcpPub = await mqttjs(tcp as string);
+    await tcpPub.client.publishAsync("cross/from-tcp", "over tcp");
+    await wsSub.client.publishAsync("cross/from-ws", "over ws");
+    expect((await wsSub.waitMessages(1))[0]?.payload).toBe("over tcp");
+    expect((await tlsSub.waitMessages(1))[0]?.payload).toBe("over ws");
+  });
+});

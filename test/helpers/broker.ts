@@ -22,6 +22,8 @@ export async function startTestBroker(
   const config = buildConfig({
     host: "127.0.0.1",
     port: 0,
+    ws_port: 0,
+    tls_port: 0,
     monitor_port: 0,
     nats_url: natsUrl,
     log_level: "debug",
@@ -40,6 +42,8 @@ export async function startTestBroker(
     ...broker,
     instanceId: broker.instanceId,
     port: broker.port,
+    tlsPort: broker.tlsPort,
+    wsPort: broker.wsPort,
     monitorPort: broker.monitorPort,
     natsUrl: broker.natsUrl,
     stats: broker.stats,

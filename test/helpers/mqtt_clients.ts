@@ -1,4 +1,5 @@
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from "mqtt";
+import { testCerts } from "./certs.ts";
 import { waitFor } from "./wait.ts";
 
 export interface Received {
@@ -18,10 +19,13 @@ export interface TestClient extends AsyncDisposable {
 
 /** An MQTT.js client that records what it receives; no automatic reconnects. */
 export async function mqttjs(url: string, options: IClientOptions = {}): Promise<TestClient> {
+  const secure = url.startsWith("mqtts:") || url.startsWith("wss:");
   const client = mqtt.connect(url, {
     clientId: `js-${crypto.randomUUID().slice(0, 8)}`,
     reconnectPeriod: 0,
     connectTimeout: 5000,
+    // TLS against the test CA, verified as a real client would.
+    ...(secure ? { ca: testCerts().ca } : {}),
     ...options,
   });
   const connack = await new Promise<IConnackPacket>((resolve, reject) => {
