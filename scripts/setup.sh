@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what jetmq needs on a fresh machine (Node and npm present): the npm packages and
-# nats-server; with --test also the MQTT clients the tests drive, with --bench mosquitto.
+# nats-server; with --test also the MQTT clients and the browser the tests drive, with --bench
+# mosquitto.
 # Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,9 @@ fi
 if [ "${1:-}" = "--test" ]; then
   command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)
   /usr/bin/python3 -c 'import paho.mqtt.client' >/dev/null 2>&1 || missing+=(python3-paho-mqtt)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  # The browser tests drive Debian's chromium with playwright-core (no browser download).
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 

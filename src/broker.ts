@@ -1,4 +1,3 @@
-import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "./config.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { Connection, type ConnectionDeps } from "./front/connection.ts";
@@ -129,8 +128,13 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     return conn;
   });
   const monitor = startMonitor(config.host, config.monitorPort, {
+    instanceId,
+    version: pkg.version,
+    stats,
+    nc,
+    connections: () => connections,
+    natsSubscriptions: () => fanout.subjectCount,
     notReady: () => checkStore(nc, store),
-    varz: () => varz(instanceId, stats, connections.size, fanout.subjectCount, nc),
   });
   ilog.info("broker.started", {
     version: pkg.version,
@@ -163,29 +167,5 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
       await nc.drain();
       ilog.info("broker.stopped", { connectionsLeft: connections.size });
     },
-  };
-}
-
-function varz(
-  instanceId: string,
-  stats: Stats,
-  connections: number,
-  natsSubscriptions: number,
-  nc: NatsConnection,
-): Record<string, unknown> {
-  return {
-    instance: instanceId,
-    version: pkg.version,
-    uptime_ms: Date.now() - stats.startedAt,
-    connections,
-    total_connections: stats.connectionsTotal,
-    nats_subscriptions: natsSubscriptions,
-    in_msgs: stats.msgsIn,
-    in_bytes: stats.bytesIn,
-    out_msgs: stats.msgsOut,
-    out_bytes: stats.bytesOut,
-    dropped_qos0: stats.droppedQos0,
-    protocol_errors: stats.protocolErrors,
-    nats: { server: nc.getServer(), server_id: nc.info?.server_id, version: nc.info?.version },
   };
 }

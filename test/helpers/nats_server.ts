@@ -13,6 +13,9 @@ export interface TestNats extends AsyncDisposable {
   client(): Promise<NatsConnection>;
   /** Stops the server and starts it again on the same port with the same store. */
   restart(): Promise<void>;
+  /** Stops the server, keeping its store and port for `resume`. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -46,6 +49,10 @@ export async function startNats(opts: { jetstream?: boolean } = {}): Promise<Tes
     storeDir,
     async restart() {
       await server.stop();
+      server = await start(port);
+    },
+    pause: () => server.stop(),
+    async resume() {
       server = await start(port);
     },
     async client() {
