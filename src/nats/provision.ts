@@ -89,7 +89,9 @@ export async function checkStore(nc: NatsConnection, store: StoreHandles): Promi
   try {
     await store.jsm.streams.info(MESSAGES_STREAM);
     await store.jsm.streams.info(RETAINED_STREAM);
-    await store.sessions.status();
+    for (const kv of [store.sessions, store.instances, store.wills, store.qos2In, store.qos2Out]) {
+      await kv.status();
+    }
     return null;
   } catch (err) {
     return `JetStream not ready: ${err instanceof Error ? err.message : String(err)}`;
