@@ -5,6 +5,7 @@ import type { SessionRecord } from "../src/nats/sessions.ts";
 import { TopicError } from "../src/errors.ts";
 import { grantFor } from "./grants.ts";
 import { publishWill, willOf } from "./will.ts";
+import type { Identity } from "../src/auth/authenticator.ts";
 import {
   close,
   type Effect,
@@ -24,12 +25,15 @@ export const FLAP_WINDOW_MS = 1000;
 
 /** CONNECT: checks protocol and client id, claims the session in JetStream, answers CONNACK. */
 export async function connect(packet: IConnectPacket, ctx: HandlerContext): Promise<Effect[]> {
-  const refused = checkProtocol(packet) ?? checkClientId(packet);
+  const refused = checkProtocol(packet) ?? checkClientId(packet, ctx);
   if (refused) return refused;
 
   const will = willOf(packet);
   if (will instanceof TopicError) return [close(`Invalid will topic in CONNECT: ${will.message}`)];
   const clientId = packet.clientId || `jetmq-${crypto.randomUUID()}`;
+  const admitted = await admit(packet, clientId, ctx);
+  if (!("name" in admitted)) return admitted;
+  const identity = admitted;
   const clean = packet.clean !== false;
   const protocolVersion = packet.protocolVersion ?? 4;
   const key = sessionKey(clientId);
@@ -88,6 +92,7 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     generation: claim.generation,
     protocolVersion,
     keepalive: packet.keepalive ?? 0,
+    identity,
   };
   ctx.log.info("client.connected", {
     clientId,
@@ -133,12 +138,64 @@ function checkProtocol(packet: IConnectPacket): Effect[] | null {
   ];
 }
 
-function checkClientId(packet: IConnectPacket): Effect[] | null {
-  if (packet.clientId || packet.clean !== false) return null;
-  return [
-    send(connack(ConnackCode.identifierRejected, false)),
-    close("Empty client id with clean session 0 [MQTT-3.1.3-8]"),
-  ];
+function checkClientId(packet: IConnectPacket, ctx: HandlerContext): Effect[] | null {
+  const id = packet.clientId ?? "";
+  const reject = (
+    reason: string,
+  ) => [send(connack(ConnackCode.identifierRejected, false)), close(reason)];
+  if (!id && packet.clean === false) {
+    return reject("Empty client id with clean session 0 [MQTT-3.1.3-8]");
+  }
+  if (Buffer.byteLength(id) > ctx.auth.config.maxClientIdLength) {
+    return reject(`Client id longer than ${ctx.auth.config.maxClientIdLength} bytes`);
+  }
+  // mqtt-packet decodes invalid UTF-8 to U+FFFD; a client id must be valid UTF-8 [MQTT-1.5.3-1].
+  if (id.includes("\uFFFD") || id.includes("\u0000")) return reject("Client id is not valid UTF-8");
+  return null;
+}
+
+/**
+ * Who is this, and may they come in: the per-address guard, credentials, the will topic, and
+ * the connection limits. Returns the identity, or the CONNACK refusal and close.
+ */
+async function admit(
+  packet: IConnectPacket,
+  clientId: string,
+  ctx: HandlerContext,
+): Promise<Identity | Effect[]> {
+  const address = ctx.remoteAddress.slice(0, ctx.remoteAddress.lastIndexOf(":"));
+  const refuse = (code: number, reason: string) => {
+    ctx.log.warn("client.refused", { clientId, remote: ctx.remoteAddress, code, reason });
+    return [send(connack(code, false)), close(reason)];
+  };
+  const guarded = ctx.auth.guard.refuse(address);
+  if (guarded) return [close(guarded)]; // no CONNACK: the cheapest answer to a flood
+  const result = await ctx.auth.authenticator.authenticate({
+    username: packet.username,
+    password: packet.password,
+    clientId,
+  });
+  if (!result.ok) {
+    ctx.auth.guard.failed(address);
+    return refuse(result.code, result.reason);
+  }
+  const identity = result.identity;
+  if (packet.will && identity.permissions && !identity.permissions.canPublish(packet.will.topic)) {
+    return refuse(ConnackCode.notAuthorized, `Will topic "${packet.will.topic}" is not allowed`);
+  }
+  const { maxConnections } = ctx.auth.config;
+  if (maxConnections > 0 && ctx.auth.counts.total >= maxConnections) {
+    return refuse(ConnackCode.serverUnavailable, `Instance at max_connections ${maxConnections}`);
+  }
+  if (
+    identity.maxConnections !== null && ctx.auth.counts.of(identity.name) >= identity.maxConnections
+  ) {
+    return refuse(
+      ConnackCode.notAuthorized,
+      `"${identity.name}" at its ${identity.maxConnections} connections`,
+    );
+  }
+  return identity;
 }
 
 async function discardConsumers(

@@ -3,7 +3,7 @@ import { describeError, TopicError } from "../src/errors.ts";
 import { puback, pubrec } from "../src/mqtt/packets.ts";
 import { topicToSubject } from "../src/mqtt/topic_map.ts";
 import type { QoS } from "../src/nats/sessions.ts";
-import { close, type Effect, type HandlerContext, NO_EFFECTS } from "./types.ts";
+import { close, type Effect, type HandlerContext, NO_EFFECTS, send } from "./types.ts";
 
 /**
  * PUBLISH: forwards to NATS on the mapped subject with the QoS header. QoS 1 is stored in the
@@ -25,6 +25,8 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
       ),
     ];
   }
+  const permissions = ctx.session?.identity.permissions;
+  if (permissions && !permissions.canPublish(packet.topic)) return denied(packet, ctx);
   if (packet.qos === 2) return publishQos2(packet, subject, payload, ctx);
   if (packet.qos === 0 && !packet.retain) {
     ctx.bus.publish(subject, payload, 0);
@@ -45,6 +47,20 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
     },
   );
   return [{ kind: "sendWhenStored", pending: done }];
+}
+
+/**
+ * A PUBLISH the client may not make is dropped and logged; QoS 1 and 2 are still acknowledged,
+ * as MQTT 3.1.1 has no way to say no and a client would otherwise resend it forever.
+ */
+function denied(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
+  ctx.log.warn("publish.denied", {
+    clientId: ctx.session?.clientId,
+    user: ctx.session?.identity.name,
+    topic: packet.topic,
+  });
+  const id = packet.messageId ?? 0;
+  return packet.qos === 1 ? [send(puback(id))] : packet.qos === 2 ? [send(pubrec(id))] : NO_EFFECTS;
 }
 
 /**

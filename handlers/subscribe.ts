@@ -26,8 +26,14 @@ export async function subscribe(packet: ISubscribePacket, ctx: HandlerContext): 
   const indexOf = new Map<Grant, number>();
   packet.subscriptions.forEach(({ topic, qos }, i) => {
     const grant = grantFor(topic, qos, !session.clean, ctx.policy.maxGrantedQos);
-    if (grant instanceof TopicError) {
-      refused(ctx, session, topic, grant.message);
+    const permissions = session.identity.permissions;
+    if (grant instanceof TopicError || (permissions && !permissions.canSubscribe(topic))) {
+      refused(
+        ctx,
+        session,
+        topic,
+        grant instanceof TopicError ? grant.message : "Not allowed for this user",
+      );
       granted.push(SUBACK_FAILURE);
     } else {
       grants.push(grant);

@@ -4,6 +4,8 @@ import type { Bus } from "../src/nats/bus.ts";
 import type { SessionConsumers } from "../src/nats/consumers.ts";
 import type { Leases } from "../src/nats/leases.ts";
 import type { Qos2Store } from "../src/nats/qos2.ts";
+import type { AuthContext } from "../src/auth/auth_context.ts";
+import type { Identity } from "../src/auth/authenticator.ts";
 import type { QoS, SessionStore } from "../src/nats/sessions.ts";
 
 /** The session a connection is bound to after CONNECT. */
@@ -16,6 +18,8 @@ export interface SessionRef {
   readonly generation: number;
   readonly protocolVersion: number;
   readonly keepalive: number;
+  /** Who authenticated, with what they may publish and receive. */
+  readonly identity: Identity;
 }
 
 /** A filter a client may receive messages for, with the NATS subjects that implement it. */
@@ -85,6 +89,7 @@ export interface HandlerContext {
   readonly maxAckPending: number;
   readonly qos2: Qos2Store;
   readonly policy: QosPolicy;
+  readonly auth: AuthContext;
   readonly log: Logger;
 }
 

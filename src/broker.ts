@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import { Fanout } from "./delivery/fanout.ts";
-import { Connection, type ConnectionDeps } from "./front/connection.ts";
+import { Connection, type ConnectionDeps, handlerContext } from "./front/connection.ts";
+import { AuthContext } from "./auth/auth_context.ts";
 import { Registry } from "./front/registry.ts";
 import { openListeners } from "./front/listeners.ts";
 import type { Logger } from "./log.ts";
@@ -37,6 +38,8 @@ export interface Broker {
   connections(): ReadonlySet<Connection>;
   /** Distinct NATS subscriptions held for local MQTT subscriptions. */
   natsSubscriptionCount(): number;
+  /** Reads the users file again (SIGHUP); open connections keep going. */
+  reloadUsers(): void;
   stop(): Promise<void>;
 }
 
@@ -57,6 +60,7 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     apiTimeoutMs: config.jsApiTimeoutMs,
     log: ilog,
   });
+  const auth = new AuthContext(config);
   const bus = new Bus(nc, new StorePipeline(nc, config.jsApiTimeoutMs));
   const stats = new Stats();
   const registry = new Registry<Connection>();
@@ -100,6 +104,7 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
       maxGrantedQos: config.downgradeQos2Subscriptions ? 1 : 2,
       rejectQos2Publish: config.rejectQos2Publish,
     },
+    auth,
     bus,
     fanout,
     registry,
@@ -107,20 +112,11 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     log: ilog,
     onEnded: (conn) => connections.delete(conn),
   };
-  const leaseKeeper = await keepLease(deps.leases, config.leaseTtlMs, {
-    instanceId,
-    connectionId: `${instanceId}-leases`,
-    remoteAddress: "",
-    session: null,
-    sessions: deps.sessions,
-    consumers: deps.consumers,
-    leases: deps.leases,
-    bus,
-    maxAckPending: config.maxAckPending,
-    qos2: deps.qos2,
-    policy: deps.policy,
-    log: ilog,
-  });
+  const leaseKeeper = await keepLease(
+    deps.leases,
+    config.leaseTtlMs,
+    handlerContext(deps, `${instanceId}-leases`, "", null),
+  );
   const listeners = openListeners(config, (transport) => {
     const conn = new Connection(transport, deps);
     connections.add(conn);
@@ -155,6 +151,10 @@ export async function startBroker(config: Config, log: Logger, natsUrl: string):
     stats,
     connections: () => connections,
     natsSubscriptionCount: () => fanout.subjectCount,
+    reloadUsers() {
+      auth.reload();
+      ilog.info("users.reloaded", { file: config.usersFile });
+    },
     async stop() {
       listeners.stop();
       for (const conn of connections) conn.shutdown("Server shutting down");

@@ -31,6 +31,11 @@ export interface Config {
   readonly maxAckPending: number;
   readonly leaseTtlMs: number;
   readonly rejectQos2Publish: boolean;
+  readonly usersFile: string | null;
+  readonly maxConnections: number;
+  readonly maxClientIdLength: number;
+  readonly connectRate: number;
+  readonly authFailures: number;
   readonly downgradeQos2Subscriptions: boolean;
   readonly logLevel: LogLevel;
 }
@@ -184,6 +189,10 @@ function parseValue(opt: OptionSpec, value: string): unknown {
     case "path":
       if (value === "") return null;
       return existsSync(value) ? value : fail("a file that exists");
+    case "limit": {
+      const n = Number(value);
+      return Number.isInteger(n) && n >= 0 ? n : fail("a whole number, 0 or more");
+    }
     case "bool":
       return value === "true" || value === "1"
         ? true

@@ -33,6 +33,14 @@ async function main(): Promise<number> {
   };
   process.on("SIGINT", () => void stop("SIGINT", 0));
   process.on("SIGTERM", () => void stop("SIGTERM", 0));
+  process.on("SIGHUP", () => {
+    try {
+      broker?.reloadUsers();
+    } catch (err) {
+      // A broken users file keeps the one that worked: nobody is locked out by a typo.
+      log.error("users.reload_failed", describeError(err));
+    }
+  });
 
   try {
     let natsUrl = config.natsUrl;
@@ -50,6 +58,7 @@ async function main(): Promise<number> {
   } catch (err) {
     await embedded?.stop();
     if (err instanceof NatsSetupError) return fail(err.message, 1);
+    if (err instanceof ConfigError) return fail(err.message, 2);
     log.error("broker.start_failed", describeError(err));
     return 1;
   }

@@ -216,6 +216,7 @@ export class ClientDelivery implements Subscriber {
 
   #sendRetained(pattern: string, granted: QoS, m: RetainedMessage): void {
     if (m.subject.charCodeAt(0) === 36 && startsWithWildcard(pattern)) return; // [MQTT-4.7.2-1]
+    if (!this.#mayReceive(m.subject)) return;
     const qos = Math.min(m.qos, granted) as QoS;
     const topic = encodeTopic(m.subject);
     if (qos === 0) {
@@ -234,6 +235,7 @@ export class ClientDelivery implements Subscriber {
       return;
     }
     const m = message.bus;
+    if (!this.#mayReceive(m.subject)) return;
     if (!this.session.clean) {
       // A QoS 1 subscription gets the stored copy from its consumer, not this one.
       if (m.stored && this.#storedMatch(m.subject)) return;
@@ -266,6 +268,7 @@ export class ClientDelivery implements Subscriber {
     const skip = (dollar && startsWithWildcard(consumerSubject)) || // [MQTT-4.7.2-1]
       // Overlapping filters: only one consumer delivers a message, the others let it go.
       !isCanonical(consumerSubject, this.#stored.keys(), subject, dollar);
+    if (!this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
     const granted = this.#stored.get(consumerSubject)?.qos ?? 0;
     const qos = Math.min(m.qos ?? 1, granted);
     if (skip || qos === 0) {
@@ -287,6 +290,12 @@ export class ClientDelivery implements Subscriber {
       this.#inFlight.release(id);
       this.deps.bus.nak(m.reply);
     }
+  }
+
+  /** A wildcard subscription must not leak a topic the user may not receive. */
+  #mayReceive(subject: string): boolean {
+    const p = this.session.identity.permissions;
+    return !p?.checksDelivery || p.canReceive(subjectToTopic(subject));
   }
 
   #storedMatch(subject: string): boolean {

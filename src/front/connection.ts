@@ -17,6 +17,7 @@ import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { Leases } from "../nats/leases.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
+import type { AuthContext } from "../auth/auth_context.ts";
 import type { RetainedStore } from "../nats/retained.ts";
 import type { SessionStore } from "../nats/sessions.ts";
 import type { Stats } from "../stats.ts";
@@ -38,12 +39,37 @@ export interface ConnectionDeps {
   readonly leases: Leases;
   readonly qos2: Qos2Store;
   readonly policy: QosPolicy;
+  readonly auth: AuthContext;
   readonly bus: Bus;
   readonly fanout: Fanout;
   readonly registry: Registry<Connection>;
   readonly stats: Stats;
   readonly log: Logger;
   readonly onEnded: (conn: Connection) => void;
+}
+
+/** The context handlers get, for a connection or (without one) for instance-wide events. */
+export function handlerContext(
+  deps: ConnectionDeps,
+  connectionId: string,
+  remoteAddress: string,
+  session: SessionRef | null,
+): HandlerContext {
+  return {
+    instanceId: deps.instanceId,
+    connectionId,
+    remoteAddress,
+    session,
+    sessions: deps.sessions,
+    consumers: deps.consumers,
+    leases: deps.leases,
+    bus: deps.bus,
+    maxAckPending: deps.config.maxAckPending,
+    qos2: deps.qos2,
+    policy: deps.policy,
+    auth: deps.auth,
+    log: deps.log,
+  };
 }
 
 type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: string } | {
@@ -164,20 +190,7 @@ export class Connection {
   }
 
   #context(): HandlerContext {
-    return {
-      instanceId: this.deps.instanceId,
-      connectionId: this.id,
-      remoteAddress: this.transport.remoteAddress,
-      session: this.session,
-      sessions: this.deps.sessions,
-      consumers: this.deps.consumers,
-      leases: this.deps.leases,
-      bus: this.deps.bus,
-      maxAckPending: this.deps.config.maxAckPending,
-      qos2: this.deps.qos2,
-      policy: this.deps.policy,
-      log: this.deps.log,
-    };
+    return handlerContext(this.deps, this.id, this.transport.remoteAddress, this.session);
   }
 
   #enqueue(work: Work): void {
@@ -304,6 +317,7 @@ export class Connection {
     this.session = session;
     this.#ctx = this.#context();
     this.#liveness.connected(session.keepalive);
+    this.deps.auth.counts.add(session.identity.name);
     this.deps.registry.bind(this);
   }
 
@@ -329,6 +343,7 @@ export class Connection {
   async #end(): Promise<void> {
     this.#closing = true;
     this.deps.registry.unbind(this);
+    if (this.session) this.deps.auth.counts.remove(this.session.identity.name);
     const reason = this.closeReason ?? "Connection lost";
     try {
       await connectionClosed({ reason, graceful: this.#graceful }, this.#ctx);

@@ -5,6 +5,8 @@ import { Bus } from "../../src/nats/bus.ts";
 import { SessionConsumers } from "../../src/nats/consumers.ts";
 import { Leases } from "../../src/nats/leases.ts";
 import { Qos2Store } from "../../src/nats/qos2.ts";
+import { AuthContext } from "../../src/auth/auth_context.ts";
+import { buildConfig } from "../../src/config.ts";
 import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
 import { SessionStore } from "../../src/nats/sessions.ts";
 import { StorePipeline } from "../../src/nats/store_pipeline.ts";
@@ -26,7 +28,12 @@ export interface HandlerEnv extends AsyncDisposable {
 
 /** A real nats-server with jetmq's store provisioned, for calling handlers directly. */
 export async function handlerEnv(
-  limits: { ackWaitMs?: number; maxAckPending?: number; policy?: Partial<QosPolicy> } = {},
+  limits: {
+    ackWaitMs?: number;
+    maxAckPending?: number;
+    policy?: Partial<QosPolicy>;
+    auth?: AuthContext;
+  } = {},
 ): Promise<HandlerEnv> {
   const nats = await startNats();
   const nc = await nats.client();
@@ -38,6 +45,7 @@ export async function handlerEnv(
   const maxAckPending = limits.maxAckPending ?? 1024;
   const leases = new Leases(store.instances, store.wills);
   const qos2 = new Qos2Store(store.qos2In, store.qos2Out);
+  const openAuth = new AuthContext(buildConfig({}));
   const policy: QosPolicy = { maxGrantedQos: 2, rejectQos2Publish: false, ...limits.policy };
   const consumers = new SessionConsumers(nc, store.jsm, {
     ackWaitMs: limits.ackWaitMs ?? 30_000,
@@ -64,6 +72,7 @@ export async function handlerEnv(
       maxAckPending,
       qos2,
       policy,
+      auth: limits.auth ?? openAuth,
       log,
     }),
     [Symbol.asyncDispose]: () => nats.stop(),

@@ -1,0 +1,53 @@
+import type { Config } from "../config.ts";
+import { Authenticator } from "./authenticator.ts";
+import { ConnectGuard } from "./connect_guard.ts";
+import { readUsersFile } from "./users_file.ts";
+
+/** Live connections of this instance, in all and per user, for the connection limits. */
+export class ConnectionCounts {
+  total = 0;
+  #byName = new Map<string, number>();
+
+  of(name: string | null): number {
+    return name === null ? 0 : this.#byName.get(name) ?? 0;
+  }
+
+  add(name: string | null): void {
+    this.total++;
+    if (name !== null) this.#byName.set(name, this.of(name) + 1);
+  }
+
+  remove(name: string | null): void {
+    this.total--;
+    if (name === null) return;
+    const n = this.of(name) - 1;
+    if (n > 0) this.#byName.set(name, n);
+    else this.#byName.delete(name);
+  }
+}
+
+/** Everything CONNECT needs to decide who gets in. The authenticator is swapped on reload. */
+export class AuthContext {
+  authenticator: Authenticator;
+  readonly guard: ConnectGuard;
+  readonly counts = new ConnectionCounts();
+
+  constructor(
+    readonly config: Pick<
+      Config,
+      "usersFile" | "maxConnections" | "maxClientIdLength" | "connectRate" | "authFailures"
+    >,
+  ) {
+    this.authenticator = new Authenticator(
+      config.usersFile ? readUsersFile(config.usersFile) : null,
+    );
+    this.guard = new ConnectGuard(config.authFailures, 10_000, config.connectRate);
+  }
+
+  /** Reads the users file again; connections keep the permissions they connected with. */
+  reload(): void {
+    if (this.config.usersFile) {
+      this.authenticator = new Authenticator(readUsersFile(this.config.usersFile));
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { createHash } from "node:crypto";
+import { Permissions, type PermissionSpec } from "./permissions.ts";
+import type { UsersFile } from "./users_file.ts";
+
+/** Who a connection is, once authenticated. */
+export interface Identity {
+  /** Username or token name; null for anonymous clients. */
+  readonly name: string | null;
+  readonly permissions: Permissions | null;
+  readonly maxConnections: number | null;
+}
+
+export type AuthResult =
+  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: false; readonly code: 4 | 5; readonly reason: string };
+
+export interface Credentials {
+  readonly username?: string;
+  readonly password?: Uint8Array | string;
+  readonly clientId: string;
+}
+
+// Checked against when the user does not exist, so a wrong username costs what a wrong password
+// costs: the time of an answer does not tell which users exist.
+const DUMMY_HASH = await Bun.password.hash("jetmq: no such user", {
+  algorithm: "bcrypt",
+  cost: 10,
+});
+
+const text = (p: Uint8Array | string | undefined) =>
+  p === undefined ? undefined : typeof p === "string" ? p : new TextDecoder().decode(p);
+
+/** Checks CONNECT's credentials against the users file (or lets everyone in without one). */
+export class Authenticator {
+  constructor(readonly file: UsersFile | null) {}
+
+  async authenticate(c: Credentials): Promise<AuthResult> {
+    const file = this.file;
+    if (!file) {
+      return { ok: true, identity: { name: null, permissions: null, maxConnections: null } };
+    }
+    const password = text(c.password);
+    if (c.username === undefined && password === undefined) {
+      if (!file.allow_anonymous) {
+        return { ok: false, code: 5, reason: "Anonymous clients are not allowed" };
+      }
+      return this.#granted(null, file.anonymous_permissions, undefined, undefined, c.clientId);
+    }
+    const user = file.users.find((u) => u.username === c.username);
+    if (!user && password !== undefined) {
+      const digest = createHash("sha256").update(password).digest("hex");
+      const token = file.tokens.find((t) => t.token_sha256 === digest);
+      if (token) {
+        return this.#granted(
+          token.name,
+          token.permissions,
+          token.client_id_pattern,
+          token.max_connections,
+          c.clientId,
+        );
+      }
+    }
+    const good = await Bun.password.verify(password ?? "", user?.password ?? DUMMY_HASH);
+    if (!user || !good) return { ok: false, code: 4, reason: "Bad user name or password" };
+    return this.#granted(
+      user.username,
+      user.permissions,
+      user.client_id_pattern,
+      user.max_connections,
+      c.clientId,
+    );
+  }
+
+  #granted(
+    name: string | null,
+    spec: PermissionSpec | undefined,
+    pattern: string | undefined,
+    max: number | undefined,
+    clientId: string,
+  ): AuthResult {
+    if (pattern !== undefined) {
+      const re = new RegExp(`^(?:${pattern.replaceAll("%u", escapeRegExp(name ?? ""))})$`);
+      if (!re.test(clientId)) {
+        return {
+          ok: false,
+          code: 5,
+          reason: `Client id "${clientId}" is not allowed for "${name}"`,
+        };
+      }
+    }
+    const permissions = spec ? new Permissions(spec, name ?? "", clientId) : null;
+    return { ok: true, identity: { name, permissions, maxConnections: max ?? null } };
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
