@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { IConnectPacket } from "mqtt-packet";
+import { connect } from "../../handlers/connect.ts";
+import { publish } from "../../handlers/publish.ts";
+import { subscribe } from "../../handlers/subscribe.ts";
+import type { Effect, SessionRef } from "../../handlers/types.ts";
+import { AuthContext } from "../../src/auth/auth_context.ts";
+import { filterCovers, topicMatches } from "../../src/auth/filter_match.ts";
+import { Permissions } from "../../src/auth/permissions.ts";
+import { buildConfig } from "../../src/config.ts";
+import { ConfigError } from "../../src/errors.ts";
+import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "jetmq-auth-"));
+const usersFile = join(dir, "users.json");
+let env: HandlerEnv;
+let auth: AuthContext;
+
+beforeAll(async () => {
+  const hash = (pw: string) => Bun.password.hash(pw, { algorithm: "bcrypt", cost: 4 });
+  writeFileSync(
+    usersFile,
+    JSON.stringify({
+      users: [
+        {
+          username: "device-1",
+          password: await hash("pw1"),
+          client_id_pattern: "%u",
+          max_connections: 1,
+          permissions: {
+            publish: { allow: ["devices/%c/#"] },
+            subscribe: { allow: ["commands/%c/#", "devices/#"], deny: ["devices/secret/#"] },
+          },
+        },
+      ],
+      tokens: [{ name: "dash", token_sha256: createHash("sha256").update("tok").digest("hex") }],
+    }),
+  );
+  auth = new AuthContext(
+    buildConfig({ users_file: usersFile, max_client_id_length: 20, max_connections: 5 }),
+  );
+  env = await handlerEnv({ auth });
+});
+afterAll(async () => {
+  await env[Symbol.asyncDispose]();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let port = 40000;
+const login = (over: Partial<IConnectPacket>): Promise<Effect[]> =>
+  connect(
+    {
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: "device-1",
+      clean: true,
+      keepalive: 0,
+      ...over,
+    },
+    { ...env.ctx(null, `c-${port}`), remoteAddress: `10.0.0.${port % 200}:${port++}` },
+  );
+const code = (fx: Effect[]) =>
+  (fx.find((e) => e.kind === "send") as { packet: { returnCode: number } } | undefined)?.packet
+    .returnCode;
+const bound = (fx: Effect[]): SessionRef => {
+  const b = fx.find((e) => e.kind === "bind");
+  if (b?.kind !== "bind") throw new Error(`not bound: ${JSON.stringify(fx)}`);
+  return b.session;
+};
+
+describe("authentication", () => {
+  test("a right password gets in; a wrong one or an unknown user gets 0x04", async () => {
+    expect(code(await login({ username: "device-1", password: Buffer.from("pw1") }))).toBe(0);
+    expect(code(await login({ username: "device-1", password: Buffer.from("nope") }))).toBe(4);
+    expect(code(await login({ username: "ghost", password: Buffer.from("pw1") }))).toBe(4);
+  });
+
+  test("anonymous clients get 0x05 when users exist; a token in the password field gets in", async () => {
+    expect(code(await login({ clientId: "anon" }))).toBe(5);
+    expect(code(await login({ clientId: "dash-1", username: "any", password: Buffer.from("tok") })))
+      .toBe(0);
+  });
+
+  test("a client id outside the user's pattern gets 0x05, one too long or not UTF-8 gets 0x02", async () => {
+    expect(
+      code(
+        await login({ clientId: "device-2", username: "device-1", password: Buffer.from("pw1") }),
+      ),
+    ).toBe(5);
+    expect(
+      code(
+        await login({
+          clientId: "x".repeat(21),
+          username: "device-1",
+          password: Buffer.from("pw1"),
+        }),
+      ),
+    ).toBe(2);
+    expect(code(await login({ clientId: "bad\uFFFDid" }))).toBe(2);
+  });
+
+  test("a will topic the user may not publish to gets 0x05", async () => {
+    const will = {
+      topic: "devices/other/status",
+      payload: Buffer.from("x"),
+      qos: 0 as const,
+      retain: false,
+    };
+    expect(code(await login({ username: "device-1", password: Buffer.from("pw1"), will }))).toBe(5);
+  });
+
+  test("connection limits: per user 0x05, per instance 0x03", async () => {
+    auth.counts.add("device-1");
+    expect(code(await login({ username: "device-1", password: Buffer.from("pw1") }))).toBe(5);
+    auth.counts.remove("device-1");
+    for (let i = 0; i < 5; i++) auth.counts.add(null);
+    expect(code(await login({ clientId: "dash-2", username: "x", password: Buffer.from("tok") })))
+      .toBe(3);
+    for (let i = 0; i < 5; i++) auth.counts.remove(null);
+  });
+
+  test("an address with too many failures is closed without a password check", async () => {
+    const strict = new AuthContext(buildConfig({ users_file: usersFile, auth_failures: 2 }));
+    const ctx = { ...env.ctx(null, "flood"), auth: strict, remoteAddress: "10.9.9.9:1" };
+    const bad = {
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: "device-1",
+      clean: true,
+      keepalive: 0,
+      username: "device-1",
+      password: Buffer.from("no"),
+    } as const;
+    expect(code(await connect(bad, ctx))).toBe(4);
+    expect(code(await connect(bad, ctx))).toBe(4);
+    const third = await connect({ ...bad, password: Buffer.from("pw1") }, ctx);
+    expect(third).toEqual([{
+      kind: "close",
+      reason: expect.stringContaining("failed CONNECTs"),
+      graceful: false,
+    }]);
+  });
+
+  test("a users file that is wrong stops start-up naming the problem", () => {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify({ users: [{ username: "u", password: "plain text" }] }));
+    expect(() => new AuthContext(buildConfig({ users_file: bad }))).toThrow(ConfigError);
+    expect(() => new AuthContext(buildConfig({ users_file: bad }))).toThrow(/bcrypt hash/);
+  });
+});
+
+describe("authorization", () => {
+  /** device-1 logs in; the earlier tests took its client id over often: wait out the flap guard. */
+  async function device(): Promise<SessionRef> {
+    for (;;) {
+      const fx = await login({ username: "device-1", password: Buffer.from("pw1") });
+      const first = fx[0];
+      if (first?.kind !== "defer") return bound(fx);
+      await Bun.sleep(first.ms);
+    }
+  }
+
+  test("PUBLISH outside the allow list is dropped, logged, and still acknowledged", async () => {
+    const s = await device();
+    const got: string[] = [];
+    env.nc.subscribe("devices.>", { callback: (_e, m) => void got.push(m.subject) });
+    await env.nc.flush();
+    const pub = (topic: string, qos: 0 | 1) =>
+      publish({
+        cmd: "publish",
+        topic,
+        payload: Buffer.from("x"),
+        qos,
+        dup: false,
+        retain: false,
+        messageId: qos ? 5 : undefined,
+      }, env.ctx(s, "c"));
+    expect(pub("devices/other/temp", 1)).toEqual([{
+      kind: "send",
+      packet: { cmd: "puback", messageId: 5 },
+    }]);
+    expect(pub("devices/other/temp", 0)).toEqual([]);
+    expect(pub("devices/device-1/temp", 0)).toEqual([]);
+    await env.nc.flush();
+    expect(got).toEqual(["devices.device-1.temp"]);
+    expect(env.logs.some((r) => r.event === "publish.denied" && r.topic === "devices/other/temp"))
+      .toBe(true);
+  });
+
+  test("SUBSCRIBE refuses filters outside the allow list or inside a deny rule with 0x80", async () => {
+    const s = await device();
+    const fx = await subscribe({
+      cmd: "subscribe",
+      messageId: 1,
+      subscriptions: [
+        { topic: "commands/device-1/#", qos: 1 },
+        { topic: "commands/device-2/#", qos: 1 },
+        { topic: "devices/#", qos: 0 },
+        { topic: "devices/secret/keys", qos: 0 },
+        { topic: "#", qos: 0 },
+      ],
+    }, env.ctx(s, "c"));
+    expect(fx.find((e) => e.kind === "send")).toMatchObject({
+      packet: { granted: [1, 0x80, 0, 0x80, 0x80] },
+    });
+  });
+
+  test("permissions: %u and %c are filled in, and a client id with a wildcard widens nothing", () => {
+    const spec = { publish: { allow: ["devices/%c/#", "users/%u"] } };
+    const p = new Permissions(spec, "alice", "d1");
+    expect([
+      p.canPublish("devices/d1/x"),
+      p.canPublish("devices/d2/x"),
+      p.canPublish("users/alice"),
+    ]).toEqual([true, false, true]);
+    const sneaky = new Permissions(spec, "alice", "+");
+    expect([sneaky.canPublish("devices/d2/x"), sneaky.canPublish("devices/+/x")]).toEqual([
+      false,
+      false,
+    ]);
+  });
+
+  test("filter matching and covering", () => {
+    expect([
+      topicMatches("a/#", "a"),
+      topicMatches("a/+", "a/b"),
+      topicMatches("+/b", "$x/b"),
+      topicMatches("a/+", "a/b/c"),
+    ]).toEqual([true, true, false, false]);
+    expect([
+      filterCovers("a/#", "a/+/c"),
+      filterCovers("a/+", "a/#"),
+      filterCovers("#", "a/b"),
+      filterCovers("a/b", "a/+"),
+    ]).toEqual([true, false, true, false]);
+  });
+});
