@@ -73,7 +73,7 @@ async function startJetmq(dir: string): Promise<Target> {
       process.execPath,
       join(import.meta.dir, "../src/main.ts"),
       ...["--nats-url", `nats://127.0.0.1:${nats.port}`, "--host", "127.0.0.1"],
-      ...["--port", String(port), "--monitor-port", "0", "--log-level", "warn"],
+      ...["--port", String(port), "--ws-port", "0", "--monitor-port", "0", "--log-level", "warn"],
     ],
     { stdout: "ignore", stderr: "inherit" },
   );

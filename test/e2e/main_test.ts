@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
@@ -49,7 +49,7 @@ describe("jetmq as a process (src/main.ts)", () => {
     const dataDir = mkdtempSync(join(tmpdir(), "jetmq-main-"));
     try {
       const { proc, lines, port } = await startMain([
-        ...["--port", "0", "--monitor-port", "0", "--embedded-nats-port", "0"],
+        ...["--port", "0", "--ws-port", "0", "--monitor-port", "0", "--embedded-nats-port", "0"],
         ...["--data-dir", dataDir, "--host", "127.0.0.1"],
       ]);
       const nats = lines.find((l) => l.event === "nats.embedded.started");
@@ -94,5 +94,36 @@ describe("jetmq as a process (src/main.ts)", () => {
     const out = await finish(proc);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain("JetStream is not enabled");
+  });
+
+  test("SIGHUP re-reads the users file: a new user gets in, a connected one stays", async () => {
+    await using nats = await startNats();
+    const dir = mkdtempSync(join(tmpdir(), "jetmq-hup-"));
+    const users = join(dir, "users.json");
+    const user = async (name: string) => ({
+      username: name,
+      password: await Bun.password.hash(`${name}-pw`, { algorithm: "bcrypt", cost: 4 }),
+    });
+    writeFileSync(users, JSON.stringify({ users: [await user("first")] }));
+    const { proc, lines, port } = await startMain([
+      ...["--nats-url", nats.url, "--port", "0", "--ws-port", "0", "--monitor-port", "0"],
+      ...["--host", "127.0.0.1", "--users-file", users],
+    ]);
+    try {
+      const url = `mqtt://127.0.0.1:${port}`;
+      await using first = await mqttjs(url, { username: "first", password: "first-pw" });
+      await expect(mqttjs(url, { username: "second", password: "second-pw" })).rejects
+        .toMatchObject({ code: 4 });
+      writeFileSync(users, JSON.stringify({ users: [await user("first"), await user("second")] }));
+      proc.kill("SIGHUP");
+      await waitFor(() => lines.some((l) => l.event === "users.reloaded"), { what: "the reload" });
+      await using second = await mqttjs(url, { username: "second", password: "second-pw" });
+      expect(second.connack.returnCode).toBe(0);
+      expect(first.client.connected).toBe(true);
+    } finally {
+      proc.kill("SIGTERM");
+      await proc.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
