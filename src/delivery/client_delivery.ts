@@ -10,6 +10,7 @@ import { describeError } from "../errors.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
 import type { QoS } from "../nats/sessions.ts";
 import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
+import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
 import { subjectMatches } from "./subject_match.ts";
 
@@ -41,9 +42,7 @@ const encoder = new TextEncoder();
  * all of it can be rebuilt from JetStream by whichever instance the client reconnects to.
  */
 export class ClientDelivery implements Subscriber {
-  #grants = new Map<string, Grant>();
-  /** Plain subject → highest QoS granted on it. */
-  #patternQos = new Map<string, QoS>();
+  #grants = new GrantSet();
   /** Consumer subject → its deliver-subject subscription and granted QoS. */
   #stored = new Map<string, { readonly sub: BusSubscription; qos: QoS }>();
   #inFlight = new InFlight();
@@ -63,7 +62,7 @@ export class ClientDelivery implements Subscriber {
   }
 
   get grants(): ReadonlyMap<string, Grant> {
-    return this.#grants;
+    return this.#grants.grants;
   }
 
   /**
@@ -72,8 +71,7 @@ export class ClientDelivery implements Subscriber {
    */
   get dependsOnNatsLink(): boolean {
     if (!this.session.clean) return false;
-    for (const g of this.#grants.values()) if (g.qos > 0) return true;
-    return false;
+    return this.#grants.anyAboveQos0;
   }
 
   /**
@@ -84,10 +82,9 @@ export class ClientDelivery implements Subscriber {
   async add(grants: readonly Grant[], resume: boolean, holdForRetained = false): Promise<void> {
     if (this.#closed) return;
     if (holdForRetained) this.#held ??= [];
-    for (const g of grants) this.#grants.set(g.filter, g);
-    this.#recompute();
+    this.#grants.add(grants);
     let flush = this.deps.fanout.add(this, grants);
-    for (const [subject, qos] of this.#storedSubjects()) {
+    for (const [subject, qos] of this.#grants.storedSubjects()) {
       const held = this.#stored.get(subject);
       if (held) {
         held.qos = qos;
@@ -109,8 +106,7 @@ export class ClientDelivery implements Subscriber {
   }
 
   remove(filters: readonly string[]): void {
-    for (const f of filters) this.#grants.delete(f);
-    this.#recompute();
+    this.#grants.remove(filters);
     this.deps.fanout.remove(this, filters);
     this.#dropStale();
   }
@@ -242,7 +238,7 @@ export class ClientDelivery implements Subscriber {
       this.out.write(message.qos0, true);
       return;
     }
-    const qos = Math.min(m.qos ?? 0, this.#patternQos.get(pattern) ?? 0);
+    const qos = Math.min(m.qos ?? 0, this.#grants.qosOf(pattern));
     if (qos === 0) {
       this.out.write(message.qos0, true);
       return;
@@ -306,30 +302,12 @@ export class ClientDelivery implements Subscriber {
     return false;
   }
 
-  #storedSubjects(): Map<string, QoS> {
-    const out = new Map<string, QoS>();
-    for (const g of this.#grants.values()) {
-      if (!g.stored) continue;
-      for (const s of g.subjects) out.set(s, Math.max(out.get(s) ?? 0, g.qos) as QoS);
-    }
-    return out;
-  }
-
   #dropStale(): void {
-    const wanted = this.#storedSubjects();
+    const wanted = this.#grants.storedSubjects();
     for (const [subject, { sub }] of this.#stored) {
       if (wanted.has(subject)) continue;
       sub.unsubscribe();
       this.#stored.delete(subject);
-    }
-  }
-
-  #recompute(): void {
-    this.#patternQos.clear();
-    for (const g of this.#grants.values()) {
-      for (const s of g.subjects) {
-        this.#patternQos.set(s, Math.max(this.#patternQos.get(s) ?? 0, g.qos) as QoS);
-      }
     }
   }
 }
