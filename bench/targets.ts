@@ -77,7 +77,12 @@ async function startJetmq(dir: string): Promise<Target> {
     ],
     { stdout: "ignore", stderr: "inherit" },
   );
-  await waitListening(port, proc, "jetmq");
+  try {
+    await waitListening(port, proc, "jetmq");
+  } catch (err) {
+    await stopProcess(nats.proc); // not left running when jetmq cannot start
+    throw err;
+  }
   return {
     name: "jetmq",
     port,

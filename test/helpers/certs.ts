@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -28,6 +28,7 @@ function openssl(args: string[], cwd: string): void {
 export function testCerts(): TestCerts {
   if (made) return made;
   const dir = mkdtempSync(join(tmpdir(), "jetmq-certs-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   const days = ["-days", "2"];
   openssl([
     "req",
