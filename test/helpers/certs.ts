@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface TestCerts {
@@ -27,8 +26,10 @@ function openssl(args: string[], cwd: string): void {
  */
 export function testCerts(): TestCerts {
   if (made) return made;
-  const dir = mkdtempSync(join(tmpdir(), "jetmq-certs-"));
-  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  // In the ignored test-artifacts/ folder: made again by every run, never left in /tmp.
+  const dir = join(import.meta.dir, "../../test-artifacts/certs");
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
   const days = ["-days", "2"];
   openssl([
     "req",
