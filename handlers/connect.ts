@@ -3,7 +3,7 @@ import { connack, ConnackCode } from "../src/mqtt/packets.ts";
 import { sessionKey, takeoverSubject } from "../src/nats/names.ts";
 import type { SessionRecord } from "../src/nats/sessions.ts";
 import { TopicError } from "../src/errors.ts";
-import { grantFor } from "./grants.ts";
+import { grantFor, removeConsumers } from "./grants.ts";
 import { publishWill, willOf } from "./will.ts";
 import type { Identity } from "../src/auth/authenticator.ts";
 import {
@@ -204,9 +204,7 @@ async function discardConsumers(
   ctx: HandlerContext,
 ): Promise<void> {
   for (const [filter, qos] of Object.entries(previous.subscriptions)) {
-    const grant = grantFor(filter, qos, true);
-    if (grant instanceof TopicError || !grant.stored) continue;
-    for (const subject of grant.subjects) await ctx.consumers.remove(key, subject);
+    await removeConsumers(key, filter, qos, ctx);
   }
 }
 

@@ -1,7 +1,7 @@
 import { TopicError } from "../src/errors.ts";
 import { filterToSubjects } from "../src/mqtt/topic_map.ts";
 import type { QoS } from "../src/nats/sessions.ts";
-import type { Grant } from "./types.ts";
+import type { Grant, HandlerContext } from "./types.ts";
 
 /** MQTT packet identifiers in flight per session at most: the sum of its consumers' windows. */
 export const MAX_SESSION_IN_FLIGHT = 65535;
@@ -25,3 +25,15 @@ export function grantFor(
 /** Consumers a grant needs: one per subject of a stored grant, none otherwise. */
 export const consumersOf = (g: Pick<Grant, "subjects" | "stored">): number =>
   g.stored ? g.subjects.length : 0;
+
+/** Deletes the consumers (and so the queued messages) of a persistent session's filter. */
+export async function removeConsumers(
+  key: string,
+  filter: string,
+  qos: QoS,
+  ctx: Pick<HandlerContext, "consumers">,
+): Promise<void> {
+  const grant = grantFor(filter, qos, true);
+  if (grant instanceof TopicError || !grant.stored) return;
+  for (const subject of grant.subjects) await ctx.consumers.remove(key, subject);
+}

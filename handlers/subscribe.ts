@@ -2,7 +2,7 @@ import type { ISubscribePacket } from "mqtt-packet";
 import { TopicError } from "../src/errors.ts";
 import { suback, SUBACK_FAILURE } from "../src/mqtt/packets.ts";
 import type { QoS, SessionRecord } from "../src/nats/sessions.ts";
-import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT } from "./grants.ts";
+import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT, removeConsumers } from "./grants.ts";
 import {
   close,
   type Effect,
@@ -104,8 +104,9 @@ async function storeGrants(
   for (const g of accepted) {
     // A QoS 1 subscription keeps its consumer, and its queue, when it is replaced [MQTT-3.8.4-3].
     if (g.stored) { for (const s of g.subjects) await ctx.consumers.ensure(session.key, s); }
-    else if ((replaced[g.filter] ?? 0) > 0) {
-      for (const s of g.subjects) await ctx.consumers.remove(session.key, s);
+    else {
+      const before = replaced[g.filter];
+      if (before !== undefined) await removeConsumers(session.key, g.filter, before, ctx);
     }
   }
   return accepted;

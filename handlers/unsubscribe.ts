@@ -1,8 +1,7 @@
 import type { IUnsubscribePacket } from "mqtt-packet";
-import { TopicError } from "../src/errors.ts";
 import { unsuback } from "../src/mqtt/packets.ts";
 import type { QoS } from "../src/nats/sessions.ts";
-import { grantFor } from "./grants.ts";
+import { removeConsumers } from "./grants.ts";
 import { close, type Effect, type HandlerContext, send } from "./types.ts";
 
 /**
@@ -29,11 +28,7 @@ export async function unsubscribe(
       return { ...record, subscriptions };
     });
     if (owned === null) return [close("Session taken over by a newer connection [MQTT-3.1.4-2]")];
-    for (const [filter, qos] of removed) {
-      const grant = grantFor(filter, qos, true);
-      if (grant instanceof TopicError || !grant.stored) continue;
-      for (const s of grant.subjects) await ctx.consumers.remove(session.key, s);
-    }
+    for (const [filter, qos] of removed) await removeConsumers(session.key, filter, qos, ctx);
   }
   return [{ kind: "unsubscribe", filters }, send(unsuback(packet.messageId ?? 0))];
 }

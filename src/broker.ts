@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import { Fanout } from "./delivery/fanout.ts";
-import { Connection, type ConnectionDeps, handlerContext } from "./front/connection.ts";
+import { Connection } from "./front/connection.ts";
+import { type ConnectionDeps, handlerContext } from "./front/connection_deps.ts";
 import { AuthContext } from "./auth/auth_context.ts";
 import { Registry } from "./front/registry.ts";
 import { openListeners } from "./front/listeners.ts";

@@ -1,6 +1,6 @@
 import type { Grant, SessionRef } from "../../handlers/types.ts";
 import type { Logger } from "../log.ts";
-import { encodePublish, encodePubrel } from "../mqtt/packets.ts";
+import { encodePublish } from "../mqtt/packets.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
@@ -12,6 +12,7 @@ import type { QoS } from "../nats/sessions.ts";
 import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
 import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
+import { Qos2Releases } from "./qos2_releases.ts";
 import { subjectMatches } from "./subject_match.ts";
 
 /** Where a client's deliveries go: the connection's bounded outbound buffer. */
@@ -49,13 +50,20 @@ export class ClientDelivery implements Subscriber {
   #closed = false;
   /** Live messages held back while retained ones are sent, so those go first. */
   #held: Array<() => void> | null = null;
-  #releases: Promise<void> = Promise.resolve();
+  #releases: Qos2Releases;
 
   constructor(
     readonly session: SessionRef,
     readonly deps: DeliveryDeps,
     readonly out: DeliveryOutput,
-  ) {}
+  ) {
+    this.#releases = new Qos2Releases(
+      session,
+      deps,
+      this.#inFlight,
+      (b) => void out.write(b, false),
+    );
+  }
 
   get inFlight(): number {
     return this.#inFlight.size;
@@ -117,58 +125,17 @@ export class ClientDelivery implements Subscriber {
     if (entry?.reply) this.deps.bus.ack(entry.reply);
   }
 
-  /**
-   * PUBREC: the client has the QoS 2 message. For a persistent session that is written down
-   * (KV) before JetStream forgets the message, so no instance ever sends that PUBLISH again
-   * [MQTT-4.3.3-1], only PUBREL, which goes out now.
-   */
+  /** PUBREC, PUBCOMP, and PUBREL again on resume: see Qos2Releases. */
   received(packetId: number): void {
-    const entry = this.#inFlight.get(packetId);
-    if (!entry || entry.qos !== 2 || entry.released) {
-      this.out.write(encodePubrel(packetId), false);
-      return;
-    }
-    entry.released = true;
-    const at = Date.now();
-    // Chained, not awaited: the connection reads on while the KV writes are under way.
-    this.#releases = this.#releases.then(async () => {
-      try {
-        if (!this.session.clean) {
-          await this.deps.qos2.received(this.session.key, {
-            packetId,
-            streamSeq: entry.streamSeq,
-            at,
-          });
-        }
-        if (entry.reply) this.deps.bus.ack(entry.reply);
-        this.out.write(encodePubrel(packetId), false);
-      } catch (err) {
-        // Not written down: no PUBREL now; the PUBLISH comes again and PUBREC with it.
-        entry.released = false;
-        this.deps.log.warn("qos2.release_failed", {
-          clientId: this.session.clientId,
-          packetId,
-          ...describeError(err),
-        });
-      }
-    });
+    this.#releases.received(packetId);
   }
 
-  /** PUBCOMP: the QoS 2 delivery is done and its identifier free. */
   completed(packetId: number): void {
-    this.#inFlight.release(packetId);
-    if (this.session.clean) return;
-    this.#releases = this.#releases.then(() =>
-      this.deps.qos2.completed(this.session.key, packetId).catch((err) =>
-        this.deps.log.warn("qos2.complete_failed", { packetId, ...describeError(err) })
-      )
-    );
+    this.#releases.completed(packetId);
   }
 
-  /** On resume: a delivery the client received before is owed its PUBREL again [MQTT-4.4.0-1]. */
   resendRelease(packetId: number, streamSeq: number): void {
-    this.#inFlight.restoreReleased(packetId, streamSeq);
-    this.out.write(encodePubrel(packetId), false);
+    this.#releases.resend(packetId, streamSeq);
   }
 
   /**
@@ -214,14 +181,21 @@ export class ClientDelivery implements Subscriber {
     if (m.subject.charCodeAt(0) === 36 && startsWithWildcard(pattern)) return; // [MQTT-4.7.2-1]
     if (!this.#mayReceive(m.subject)) return;
     const qos = Math.min(m.qos, granted) as QoS;
-    const topic = encodeTopic(m.subject);
+    this.#sendUnstored(encodeTopic(m.subject), m.payload, qos, true);
+  }
+
+  /**
+   * A message that is in no consumer (a clean session's, a retained one): it lives only in this
+   * connection until acknowledged (README). Not dropped for a slow reader: it counts as sent.
+   */
+  #sendUnstored(topic: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean): void {
     if (qos === 0) {
-      this.out.write(encodePublish(topic, m.payload, 0, true), false);
+      this.out.write(encodePublish(topic, payload, 0, retain), false);
       return;
     }
     const id = this.#inFlight.takeFree(qos);
     if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
-    this.out.write(encodePublish(topic, m.payload, qos, true, false, id), false);
+    this.out.write(encodePublish(topic, payload, qos, retain, false, id), false);
   }
 
   /** A message on a plain subject, from the fanout. */
@@ -238,15 +212,10 @@ export class ClientDelivery implements Subscriber {
       this.out.write(message.qos0, true);
       return;
     }
-    const qos = Math.min(m.qos ?? 0, this.#grants.qosOf(pattern));
-    if (qos === 0) {
-      this.out.write(message.qos0, true);
-      return;
-    }
-    // Clean session: the message lives only in this connection until acknowledged (README).
-    const id = this.#inFlight.takeFree(qos as 1 | 2);
-    if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
-    this.out.write(encodePublish(message.topic, m.data, qos as 1 | 2, false, false, id), false);
+    const qos = Math.min(m.qos ?? 0, this.#grants.qosOf(pattern)) as QoS;
+    // QoS 0 shares the bytes encoded once for every subscriber, and may be dropped.
+    if (qos === 0) this.out.write(message.qos0, true);
+    else this.#sendUnstored(message.topic, m.data, qos, false);
   }
 
   /** A message from one of the session's durable consumers. */

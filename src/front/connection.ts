@@ -6,8 +6,6 @@ import { describeError, type ProtocolError } from "../errors.ts";
 import { encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import { type ConnectionDeps, handlerContext } from "./connection_deps.ts";
 import { route } from "./dispatch.ts";
-
-export { type ConnectionDeps, handlerContext };
 import { SerialQueue } from "./serial_queue.ts";
 import { Liveness } from "./liveness.ts";
 import { OrderedSends } from "./ordered_sends.ts";
@@ -61,9 +59,9 @@ export class Connection {
         this.msgsIn++;
         deps.stats.msgsIn++;
         deps.stats.bytesIn += bytes;
-        this.#enqueue({ kind: "packet", packet });
+        this.#queue.push({ kind: "packet", packet });
       },
-      error: (err: ProtocolError) => this.#enqueue({ kind: "violation", reason: err.message }),
+      error: (err: ProtocolError) => this.#queue.push({ kind: "violation", reason: err.message }),
     });
     this.#out = new Outbound(transport, deps.config.maxPendingBytes, () => {
       this.#close(`Slow consumer: over ${4 * deps.config.maxPendingBytes} bytes unread`, {
@@ -103,7 +101,7 @@ export class Connection {
     this.#ended = true;
     this.#liveness.stop();
     this.delivery?.close();
-    this.#enqueue({ kind: "ended" });
+    this.#queue.push({ kind: "ended" });
   }
 
   /** A PUBLISH for this client; QoS 0 ones are `droppable` when the client reads too slowly. */
@@ -133,10 +131,6 @@ export class Connection {
 
   #context(): HandlerContext {
     return handlerContext(this.deps, this.id, this.transport.remoteAddress, this.session);
-  }
-
-  #enqueue(work: Work): void {
-    this.#queue.push(work);
   }
 
   #step(work: Work): void | Promise<void> {

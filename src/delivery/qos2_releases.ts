@@ -1,0 +1,72 @@
+import type { SessionRef } from "../../handlers/types.ts";
+import { describeError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { encodePubrel } from "../mqtt/packets.ts";
+import type { Bus } from "../nats/bus.ts";
+import type { Qos2Store } from "../nats/qos2.ts";
+import type { InFlight } from "./in_flight.ts";
+
+/**
+ * The second half of QoS 2 deliveries to one client: PUBREC → PUBREL → PUBCOMP. For a persistent
+ * session each step is written down (KV) so that any instance continues it; the writes run in a
+ * chain of their own, so the connection reads on while they are under way.
+ */
+export class Qos2Releases {
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly session: SessionRef,
+    readonly deps: { readonly qos2: Qos2Store; readonly bus: Bus; readonly log: Logger },
+    readonly inFlight: InFlight,
+    readonly write: (bytes: Uint8Array) => void,
+  ) {}
+
+  /**
+   * PUBREC: the client has the message. It is written down before JetStream forgets it, so no
+   * instance ever sends that PUBLISH again [MQTT-4.3.3-1], only PUBREL, which goes out then.
+   */
+  received(packetId: number): void {
+    const entry = this.inFlight.get(packetId);
+    if (!entry || entry.qos !== 2 || entry.released) return this.write(encodePubrel(packetId));
+    entry.released = true;
+    const at = Date.now();
+    this.#chain = this.#chain.then(async () => {
+      try {
+        if (!this.session.clean) {
+          await this.deps.qos2.received(this.session.key, {
+            packetId,
+            streamSeq: entry.streamSeq,
+            at,
+          });
+        }
+        if (entry.reply) this.deps.bus.ack(entry.reply);
+        this.write(encodePubrel(packetId));
+      } catch (err) {
+        // Not written down: no PUBREL now; the PUBLISH comes again and PUBREC with it.
+        entry.released = false;
+        this.deps.log.warn("qos2.release_failed", {
+          clientId: this.session.clientId,
+          packetId,
+          ...describeError(err),
+        });
+      }
+    });
+  }
+
+  /** PUBCOMP: the delivery is done and its identifier free. */
+  completed(packetId: number): void {
+    this.inFlight.release(packetId);
+    if (this.session.clean) return;
+    this.#chain = this.#chain.then(() =>
+      this.deps.qos2.completed(this.session.key, packetId).catch((err) =>
+        this.deps.log.warn("qos2.complete_failed", { packetId, ...describeError(err) })
+      )
+    );
+  }
+
+  /** On resume: a delivery the client received before is owed its PUBREL again [MQTT-4.4.0-1]. */
+  resend(packetId: number, streamSeq: number): void {
+    this.inFlight.restoreReleased(packetId, streamSeq);
+    this.write(encodePubrel(packetId));
+  }
+}
