@@ -1,5 +1,6 @@
 import type { IConnectPacket } from "mqtt-packet";
 import { connack, ConnackCode } from "../src/mqtt/packets.ts";
+import { connectRefusal } from "./connect_rules.ts";
 import { sessionKey, takeoverSubject } from "../src/nats/names.ts";
 import type { SessionRecord } from "../src/nats/sessions.ts";
 import { TopicError } from "../src/errors.ts";
@@ -13,9 +14,8 @@ import {
   type HandlerContext,
   send,
   type SessionRef,
+  violation,
 } from "./types.ts";
-
-const PROTOCOL_NAMES: Record<number, string> = { 3: "MQIsdp", 4: "MQTT" };
 
 /** How long a takeover waits for the previous owner's instance to let the session go. */
 export const TAKEOVER_WAIT_MS = 1000;
@@ -25,11 +25,13 @@ export const FLAP_WINDOW_MS = 1000;
 
 /** CONNECT: checks protocol and client id, claims the session in JetStream, answers CONNACK. */
 export async function connect(packet: IConnectPacket, ctx: HandlerContext): Promise<Effect[]> {
-  const refused = checkProtocol(packet) ?? checkClientId(packet, ctx);
+  const refused = connectRefusal(packet, ctx);
   if (refused) return refused;
 
   const will = willOf(packet);
-  if (will instanceof TopicError) return [close(`Invalid will topic in CONNECT: ${will.message}`)];
+  if (will instanceof TopicError) {
+    return [violation(`Invalid will topic in CONNECT: ${will.message} [MQTT-3.1.3-10]`)];
+  }
   const clientId = packet.clientId || `jetmq-${crypto.randomUUID()}`;
   const admitted = await admit(packet, clientId, ctx);
   if (!("name" in admitted)) return admitted;
@@ -111,6 +113,10 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   // Resent in order: PUBREL for QoS 2 deliveries already received, then (from the consumers)
   // every unacknowledged PUBLISH [MQTT-4.4.0-1].
   for (const r of await ctx.qos2.pendingReleases(key)) {
+    // The instance that took the PUBREC may have gone before JetStream heard the
+    // acknowledgement: give it again, ahead of the consumers' redelivery below, or the message
+    // would go out once more after its PUBCOMP [MQTT-4.3.3-1].
+    if (r.ack) ctx.bus.ack(r.ack);
     effects.push({ kind: "resendRelease", packetId: r.packetId, streamSeq: r.streamSeq });
   }
   const grants = restoredGrants(claim.record, ctx);
@@ -123,35 +129,6 @@ function isFlapping(previous: SessionRecord | null, now: number): boolean {
   if (!previous?.owner || !previous.takeoverAt) return false;
   const at = Date.parse(previous.takeoverAt);
   return now - at < FLAP_WINDOW_MS && now >= at;
-}
-
-function checkProtocol(packet: IConnectPacket): Effect[] | null {
-  const level = packet.protocolVersion ?? 0;
-  if (PROTOCOL_NAMES[level] === packet.protocolId) return null;
-  // MQTT 5 arrives here too until it is implemented.
-  return [
-    send(connack(ConnackCode.unacceptableProtocolVersion, false)),
-    close(
-      `Unsupported protocol "${packet.protocolId}" level ${level}: ` +
-        `expected "MQTT" level 4 or "MQIsdp" level 3 [MQTT-3.1.2-2]`,
-    ),
-  ];
-}
-
-function checkClientId(packet: IConnectPacket, ctx: HandlerContext): Effect[] | null {
-  const id = packet.clientId ?? "";
-  const reject = (
-    reason: string,
-  ) => [send(connack(ConnackCode.identifierRejected, false)), close(reason)];
-  if (!id && packet.clean === false) {
-    return reject("Empty client id with clean session 0 [MQTT-3.1.3-8]");
-  }
-  if (Buffer.byteLength(id) > ctx.auth.config.maxClientIdLength) {
-    return reject(`Client id longer than ${ctx.auth.config.maxClientIdLength} bytes`);
-  }
-  // mqtt-packet decodes invalid UTF-8 to U+FFFD; a client id must be valid UTF-8 [MQTT-1.5.3-1].
-  if (id.includes("\uFFFD") || id.includes("\u0000")) return reject("Client id is not valid UTF-8");
-  return null;
 }
 
 /**

@@ -42,7 +42,13 @@ export type Effect =
    * earlier such packet: PUBACKs of pipelined stores, in order.
    */
   | { readonly kind: "sendWhenStored"; readonly pending: Promise<Packet | null> }
-  | { readonly kind: "close"; readonly reason: string; readonly graceful?: boolean }
+  | {
+    readonly kind: "close";
+    readonly reason: string;
+    readonly graceful?: boolean;
+    /** The client broke the protocol: counted and logged as a protocol error. */
+    readonly violation?: boolean;
+  }
   | { readonly kind: "bind"; readonly session: SessionRef }
   | {
     readonly kind: "subscribe";
@@ -111,3 +117,5 @@ export const close = (reason: string, graceful = false): Effect => ({
   reason,
   graceful,
 });
+/** Close for a protocol violation: no answer to the client, the reason in the log. */
+export const violation = (reason: string): Effect => ({ kind: "close", reason, violation: true });

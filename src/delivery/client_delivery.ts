@@ -1,7 +1,7 @@
 import type { Grant, SessionRef } from "../../handlers/types.ts";
 import type { Logger } from "../log.ts";
 import { encodePublish } from "../mqtt/packets.ts";
-import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
+import { subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
@@ -13,7 +13,7 @@ import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from ".
 import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
 import { Qos2Releases } from "./qos2_releases.ts";
-import { subjectMatches } from "./subject_match.ts";
+import { hidesDollar, isDollar } from "./subject_match.ts";
 
 /** Where a client's deliveries go: the connection's bounded outbound buffer. */
 export interface DeliveryOutput {
@@ -44,8 +44,8 @@ const encoder = new TextEncoder();
  */
 export class ClientDelivery implements Subscriber {
   #grants = new GrantSet();
-  /** Consumer subject → its deliver-subject subscription and granted QoS. */
-  #stored = new Map<string, { readonly sub: BusSubscription; qos: QoS }>();
+  /** Consumer subject → its deliver-subject subscription. */
+  #stored = new Map<string, BusSubscription>();
   #inFlight = new InFlight();
   #closed = false;
   /** Live messages held back while retained ones are sent, so those go first. */
@@ -92,12 +92,8 @@ export class ClientDelivery implements Subscriber {
     if (holdForRetained) this.#held ??= [];
     this.#grants.add(grants);
     let flush = this.deps.fanout.add(this, grants);
-    for (const [subject, qos] of this.#grants.storedSubjects()) {
-      const held = this.#stored.get(subject);
-      if (held) {
-        held.qos = qos;
-        continue;
-      }
+    for (const subject of this.#grants.storedSubjects().keys()) {
+      if (this.#stored.has(subject)) continue;
       // JetStream pushes nothing while nobody listens, so asking for the unacknowledged ones
       // before listening puts them ahead of everything newer, in their order.
       if (resume) await this.deps.consumers.redeliverPending(this.session.key, subject);
@@ -106,7 +102,7 @@ export class ClientDelivery implements Subscriber {
         deliverSubject(this.session.key, subject),
         (m) => this.#onStored(subject, m),
       );
-      this.#stored.set(subject, { sub, qos });
+      this.#stored.set(subject, sub);
       flush = true;
     }
     this.#dropStale();
@@ -145,22 +141,26 @@ export class ClientDelivery implements Subscriber {
   close(): void {
     this.#closed = true;
     this.deps.fanout.removeAll(this);
-    for (const { sub } of this.#stored.values()) sub.unsubscribe();
+    for (const sub of this.#stored.values()) sub.unsubscribe();
     this.#stored.clear();
   }
 
   /**
    * Sends the retained messages matching new grants, with RETAIN set [MQTT-3.3.1-6] at
-   * min(stored QoS, granted QoS) [MQTT-3.3.1-8], then lets the live messages held meanwhile go.
+   * min(stored QoS, granted QoS) [MQTT-3.3.1-8], once per topic, then lets the live messages
+   * held meanwhile go.
    */
   async sendRetained(grants: readonly Grant[]): Promise<void> {
+    let patterns = 0;
+    for (const g of grants) patterns += g.subjects.length;
+    const sent = patterns > 1 ? new Set<string>() : null;
     try {
       for (const g of grants) {
         for (const pattern of g.subjects) {
           if (this.#closed) return;
           await this.deps.retained.lookup(
             pattern,
-            (m) => this.#sendRetained(pattern, g.qos, m),
+            (m) => this.#sendRetained(pattern, m, sent),
             () => this.out.writable(),
           );
         }
@@ -177,10 +177,14 @@ export class ClientDelivery implements Subscriber {
     }
   }
 
-  #sendRetained(pattern: string, granted: QoS, m: RetainedMessage): void {
-    if (m.subject.charCodeAt(0) === 36 && startsWithWildcard(pattern)) return; // [MQTT-4.7.2-1]
-    if (!this.#mayReceive(m.subject)) return;
-    const qos = Math.min(m.qos, granted) as QoS;
+  #sendRetained(pattern: string, m: RetainedMessage, sent: Set<string> | null): void {
+    if (hidesDollar(pattern, m.subject) || !this.#mayReceive(m.subject)) return;
+    // A topic matched by several new filters is sent once, at the highest QoS [MQTT-3.3.5-1].
+    if (sent) {
+      if (sent.has(m.subject)) return;
+      sent.add(m.subject);
+    }
+    const qos = Math.min(m.qos, this.#grants.qosFor(m.subject, pattern)) as QoS;
     this.#sendUnstored(encodeTopic(m.subject), m.payload, qos, true);
   }
 
@@ -207,12 +211,14 @@ export class ClientDelivery implements Subscriber {
     const m = message.bus;
     if (!this.#mayReceive(m.subject)) return;
     if (!this.session.clean) {
-      // A QoS 1 subscription gets the stored copy from its consumer, not this one.
-      if (m.stored && this.#storedMatch(m.subject)) return;
+      // A QoS 1/2 subscription gets the stored copy from its consumer, not this one, even while
+      // that consumer is still being listened to on resume (it delivers the copy then).
+      if (m.stored && this.#grants.storedQosFor(m.subject) > 0) return;
       this.out.write(message.qos0, true);
       return;
     }
-    const qos = Math.min(m.qos ?? 0, this.#grants.qosOf(pattern)) as QoS;
+    // Overlapping filters: the one copy goes at the highest QoS granted [MQTT-3.3.5-1].
+    const qos = Math.min(m.qos ?? 0, this.#grants.qosFor(m.subject, pattern)) as QoS;
     // QoS 0 shares the bytes encoded once for every subscriber, and may be dropped.
     if (qos === 0) this.out.write(message.qos0, true);
     else this.#sendUnstored(message.topic, m.data, qos, false);
@@ -229,15 +235,16 @@ export class ClientDelivery implements Subscriber {
       return;
     }
     const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
-    const dollar = subject.charCodeAt(0) === 36;
-    const skip = (dollar && startsWithWildcard(consumerSubject)) || // [MQTT-4.7.2-1]
-      // Overlapping filters: only one consumer delivers a message, the others let it go.
-      !isCanonical(consumerSubject, this.#stored.keys(), subject, dollar);
-    if (!this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
-    const granted = this.#stored.get(consumerSubject)?.qos ?? 0;
-    const qos = Math.min(m.qos ?? 1, granted);
-    if (skip || qos === 0) {
-      if (!skip) this.out.write(encodePublish(encodeTopic(subject), m.data, 0, false), true);
+    const wanted = this.#grants.storedSubjects();
+    const skip = !wanted.has(consumerSubject) || // a filter unsubscribed meanwhile
+      hidesDollar(consumerSubject, subject) ||
+      // Overlapping filters: only one consumer delivers a message, the others let it go, and
+      // it goes at the highest QoS of them all [MQTT-3.3.5-1].
+      !isCanonical(consumerSubject, wanted.keys(), subject, isDollar(subject));
+    if (skip || !this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
+    const qos = Math.min(m.qos ?? 1, this.#grants.storedQosFor(subject));
+    if (qos === 0) {
+      this.out.write(encodePublish(encodeTopic(subject), m.data, 0, false), true);
       this.deps.bus.ack(m.reply);
       return;
     }
@@ -263,17 +270,9 @@ export class ClientDelivery implements Subscriber {
     return !p?.checksDelivery || p.canReceive(subjectToTopic(subject));
   }
 
-  #storedMatch(subject: string): boolean {
-    const dollar = subject.charCodeAt(0) === 36;
-    for (const s of this.#stored.keys()) {
-      if (!(dollar && startsWithWildcard(s)) && subjectMatches(s, subject)) return true;
-    }
-    return false;
-  }
-
   #dropStale(): void {
     const wanted = this.#grants.storedSubjects();
-    for (const [subject, { sub }] of this.#stored) {
+    for (const [subject, sub] of this.#stored) {
       if (wanted.has(subject)) continue;
       sub.unsubscribe();
       this.#stored.delete(subject);

@@ -2,7 +2,7 @@ import type { Grant } from "../../handlers/types.ts";
 import { encodePublish } from "../mqtt/packets.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
-import { subjectMatches } from "./subject_match.ts";
+import { isDollar, subjectMatches } from "./subject_match.ts";
 import { SubjectTrie } from "./subject_trie.ts";
 
 /** A local receiver of messages: a connection. */
@@ -144,7 +144,7 @@ export class Fanout {
     const interest = this.#bySubject.get(pattern);
     if (!interest) return;
     const subject = msg.subject;
-    const dollar = subject.charCodeAt(0) === 36;
+    const dollar = isDollar(subject);
     if (dollar && interest.wildcardFirst) return; // [MQTT-4.7.2-1]
     let message: FanoutMessage | undefined;
     for (const subscriber of interest.members.keys()) {
@@ -171,7 +171,7 @@ export function isCanonical(
 ): boolean {
   for (const other of patterns) {
     if (other >= pattern) continue;
-    if (dollar && startsWithWildcard(other)) continue;
+    if (dollar && startsWithWildcard(other)) continue; // [MQTT-4.7.2-1]
     if (subjectMatches(other, subject)) return false;
   }
   return true;

@@ -1,11 +1,14 @@
 import type { Grant } from "../../handlers/types.ts";
 import type { QoS } from "../nats/sessions.ts";
+import { receives } from "./subject_match.ts";
 
 /** A connection's granted filters, and what follows from them for delivery. */
 export class GrantSet {
   #grants = new Map<string, Grant>();
   /** Plain subject → highest QoS granted on it. */
   #patternQos = new Map<string, QoS>();
+  /** Consumer subject of the stored (persistent QoS 1/2) grants → highest QoS granted on it. */
+  #storedQos = new Map<string, QoS>();
 
   get grants(): ReadonlyMap<string, Grant> {
     return this.#grants;
@@ -21,9 +24,18 @@ export class GrantSet {
     this.#recompute();
   }
 
-  /** Highest QoS granted on a plain subject pattern. */
-  qosOf(pattern: string): QoS {
-    return this.#patternQos.get(pattern) ?? 0;
+  /**
+   * The QoS a message on `subject` gets from these grants: the highest among every filter that
+   * matches it [MQTT-3.3.5-1]. `pattern` is one subject known to match (the usual single one).
+   */
+  qosFor(subject: string, pattern: string): QoS {
+    if (this.#patternQos.size === 1) return this.#patternQos.get(pattern) ?? 0;
+    return highest(this.#patternQos, subject);
+  }
+
+  /** Highest QoS among the stored grants matching `subject`; 0 when none does. */
+  storedQosFor(subject: string): QoS {
+    return highest(this.#storedQos, subject);
   }
 
   /** Some filter has QoS 1 or 2. */
@@ -33,21 +45,30 @@ export class GrantSet {
   }
 
   /** Consumer subjects the stored (persistent QoS 1/2) grants need, with their QoS. */
-  storedSubjects(): Map<string, QoS> {
-    const out = new Map<string, QoS>();
-    for (const g of this.#grants.values()) {
-      if (!g.stored) continue;
-      for (const s of g.subjects) out.set(s, Math.max(out.get(s) ?? 0, g.qos) as QoS);
-    }
-    return out;
+  storedSubjects(): ReadonlyMap<string, QoS> {
+    return this.#storedQos;
   }
 
   #recompute(): void {
-    this.#patternQos.clear();
+    this.#patternQos = new Map();
+    this.#storedQos = new Map();
     for (const g of this.#grants.values()) {
       for (const s of g.subjects) {
-        this.#patternQos.set(s, Math.max(this.#patternQos.get(s) ?? 0, g.qos) as QoS);
+        raise(this.#patternQos, s, g.qos);
+        if (g.stored) raise(this.#storedQos, s, g.qos);
       }
     }
   }
+}
+
+function raise(map: Map<string, QoS>, subject: string, qos: QoS): void {
+  map.set(subject, Math.max(map.get(subject) ?? 0, qos) as QoS);
+}
+
+function highest(qosOf: ReadonlyMap<string, QoS>, subject: string): QoS {
+  let best: QoS = 0;
+  for (const [pattern, qos] of qosOf) {
+    if (qos > best && receives(pattern, subject)) best = qos;
+  }
+  return best;
 }

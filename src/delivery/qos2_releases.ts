@@ -37,6 +37,7 @@ export class Qos2Releases {
             packetId,
             streamSeq: entry.streamSeq,
             at,
+            ...(entry.reply ? { ack: entry.reply } : {}),
           });
         }
         if (entry.reply) this.deps.bus.ack(entry.reply);

@@ -1,3 +1,5 @@
+import { startsWithWildcard } from "../mqtt/topic_map.ts";
+
 /** Does the NATS subject pattern (with `*` and `>`) match the literal subject? */
 export function subjectMatches(pattern: string, subject: string): boolean {
   if (pattern === subject) return true;
@@ -16,6 +18,21 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   }
   return s > subject.length;
 }
+
+/**
+ * Does a subscription on `pattern` receive a message on `subject`: NATS matching plus the MQTT
+ * rule that wildcard filters never match topics beginning with "$" [MQTT-4.7.2-1].
+ */
+export function receives(pattern: string, subject: string): boolean {
+  return !hidesDollar(pattern, subject) && subjectMatches(pattern, subject);
+}
+
+/** A wildcard-first pattern never delivers a "$" subject, though NATS matches it [MQTT-4.7.2-1]. */
+export const hidesDollar = (pattern: string, subject: string): boolean =>
+  isDollar(subject) && startsWithWildcard(pattern);
+
+/** A subject (topic) beginning with "$": only filters that name its first level match it. */
+export const isDollar = (subject: string): boolean => subject.charCodeAt(0) === 36;
 
 function nextDot(str: string, from: number): number {
   const i = str.indexOf(".", from);

@@ -209,6 +209,7 @@ export class Connection {
       case "sendWhenStored":
         return this.#acks.add(effect.pending);
       case "close":
+        if (effect.violation) return this.#violation(effect.reason);
         this.#graceful = effect.graceful === true;
         // Acknowledgements of what was stored go out before the connection ends.
         return this.#acks.settled().then(() => this.#close(effect.reason));

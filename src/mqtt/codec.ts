@@ -1,6 +1,7 @@
 import * as mqttPacket from "mqtt-packet";
 import type { IConnectPacket, Packet } from "mqtt-packet";
 import { ProtocolError } from "../errors.ts";
+import { connectFrameViolation } from "./connect_frame.ts";
 import { decodePublish } from "./publish_decoder.ts";
 
 /** Receives what a PacketDecoder makes of the byte stream; no I/O here. */
@@ -118,6 +119,8 @@ export class PacketDecoder {
         this.sink.packet(unsupported, frame.length);
         return;
       }
+      const violation = connectFrameViolation(frame);
+      if (violation) return this.#fail(violation);
       // MQTT 5 PUBLISH carries properties: mqtt-packet keeps decoding those.
       this.#mqtt5 = connectHeader(frame)?.level === 5;
     }
@@ -176,7 +179,7 @@ function connectHeader(frame: Buffer): { name: string; level: number } | null {
   if (at + 2 > frame.length) return null;
   const levelAt = at + 2 + frame.readUInt16BE(at);
   if (levelAt >= frame.length) return null;
-  return { name: frame.toString("utf8", at + 2, levelAt), level: (frame[levelAt] ?? 0) & 0x7f };
+  return { name: frame.toString("utf8", at + 2, levelAt), level: frame[levelAt] ?? 0 };
 }
 
 /**

@@ -17,6 +17,11 @@ export interface Release {
   readonly streamSeq: number;
   /** Milliseconds since the epoch of the PUBREC, for resending in order. */
   readonly at: number;
+  /**
+   * Where JetStream takes the acknowledgement of the stored message; absent for messages that
+   * never were stored (and in records written before it was kept).
+   */
+  readonly ack?: string;
 }
 
 const encoder = new TextEncoder();

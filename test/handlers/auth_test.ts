@@ -86,7 +86,7 @@ describe("authentication", () => {
       .toBe(0);
   });
 
-  test("a client id outside the user's pattern gets 0x05, one too long or not UTF-8 gets 0x02", async () => {
+  test("a client id outside the user's pattern gets 0x05, one too long gets 0x02", async () => {
     expect(
       code(
         await login({ clientId: "device-2", username: "device-1", password: Buffer.from("pw1") }),
@@ -101,7 +101,6 @@ describe("authentication", () => {
         }),
       ),
     ).toBe(2);
-    expect(code(await login({ clientId: "bad\uFFFDid" }))).toBe(2);
   });
 
   test("a will topic the user may not publish to gets 0x05", async () => {

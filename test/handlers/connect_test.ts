@@ -186,3 +186,48 @@ describe("connect handler", () => {
     expect((await env.sessions.get(sessionKey(clientId)))?.owner).toBeNull();
   });
 });
+
+describe("connect handler: CONNECT rules the decoded packet shows", () => {
+  const will = { topic: "w/t", payload: Buffer.from("x"), qos: 0 as const, retain: false };
+  const broken: Array<[string, Partial<IConnectPacket>, RegExp]> = [
+    ["Will QoS 3", { will: { ...will, qos: 3 as 0 } }, /Will QoS is 3 \[MQTT-3\.1\.2-12\]/],
+    [
+      "a password without a user name",
+      { password: Buffer.from("pw") },
+      /Password Flag is 1 while the User Name Flag is 0 \[MQTT-3\.1\.2-22\]/,
+    ],
+    ["U+0000 in the client id", { clientId: "a\u0000b" }, /client id holds U\+0000/],
+    ["U+0000 in the will topic", { will: { ...will, topic: "w/\u0000" } }, /\[MQTT-1\.5\.3-2\]/],
+    ["U+0000 in the user name", { username: "u\u0000" }, /user name holds U\+0000/],
+    ["a wildcard in the will topic", { will: { ...will, topic: "w/#" } }, /will topic/],
+  ];
+  for (const [name, over, reason] of broken) {
+    test(`${name}: closed as a protocol error, no CONNACK, nothing stored`, async () => {
+      const p = packet(over);
+      const fx = await connect(p, env.ctx());
+      expect(fx).toEqual([{
+        kind: "close",
+        reason: expect.stringMatching(reason),
+        violation: true,
+      }]);
+      expect(await env.sessions.get(sessionKey(p.clientId))).toBeNull();
+    });
+  }
+
+  test("a bridge CONNECT (level 0x84) gets CONNACK 0x01 like any other unknown level [MQTT-3.1.2-2]", async () => {
+    const fx = await connect(packet({ protocolVersion: 0x84 as 4 }), env.ctx());
+    expect(fx[0]).toMatchObject({ packet: { cmd: "connack", returnCode: 1 } });
+  });
+
+  test("U+FFFD is a character like any other in a client id", async () => {
+    const fx = await connect(packet({ clientId: `repl-\uFFFD-${crypto.randomUUID()}` }), env.ctx());
+    expect(fx[1]).toMatchObject({ packet: { cmd: "connack", returnCode: 0 } });
+  });
+
+  test("a user name with a password, and a user name alone, are accepted [MQTT-3.1.2-19]", async () => {
+    for (const over of [{ username: "u", password: Buffer.from("p") }, { username: "u" }]) {
+      const fx = await connect(packet(over), env.ctx());
+      expect(fx[1]).toMatchObject({ packet: { cmd: "connack", returnCode: 0 } });
+    }
+  });
+});

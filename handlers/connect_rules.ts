@@ -1,0 +1,68 @@
+import type { IConnectPacket } from "mqtt-packet";
+import { connack, ConnackCode } from "../src/mqtt/packets.ts";
+import { close, type Effect, type HandlerContext, send, violation } from "./types.ts";
+
+// The CONNECT rules that the decoded packet shows, each returning what to do when broken. The
+// rules only its bytes show (reserved flag, will bits without a will, ill-formed UTF-8) are
+// checked before decoding, in src/mqtt/connect_frame.ts.
+
+const PROTOCOL_NAMES: Record<number, string> = { 3: "MQIsdp", 4: "MQTT" };
+
+/** The first broken rule's answer, or null when the CONNECT may go on. */
+export function connectRefusal(packet: IConnectPacket, ctx: HandlerContext): Effect[] | null {
+  return checkProtocol(packet) ?? checkFlags(packet) ?? checkStrings(packet) ??
+    checkClientId(packet, ctx);
+}
+
+function checkProtocol(packet: IConnectPacket): Effect[] | null {
+  const level = packet.protocolVersion ?? 0;
+  if (PROTOCOL_NAMES[level] === packet.protocolId) return null;
+  // MQTT 5 arrives here too until it is implemented.
+  return [
+    send(connack(ConnackCode.unacceptableProtocolVersion, false)),
+    close(
+      `Unsupported protocol "${packet.protocolId}" level ${level}: ` +
+        `expected "MQTT" level 4 or "MQIsdp" level 3 [MQTT-3.1.2-2]`,
+    ),
+  ];
+}
+
+/** Flag combinations the spec forbids: the connection closes without CONNACK [MQTT-3.1.4-1]. */
+function checkFlags(packet: IConnectPacket): Effect[] | null {
+  if (packet.will && (packet.will.qos as number) === 3) {
+    return [violation("CONNECT Will QoS is 3 [MQTT-3.1.2-12]")];
+  }
+  if (packet.password !== undefined && packet.username === undefined) {
+    return [violation("CONNECT Password Flag is 1 while the User Name Flag is 0 [MQTT-3.1.2-22]")];
+  }
+  return null;
+}
+
+/** UTF-8 strings must not hold U+0000 [MQTT-1.5.3-2]. */
+function checkStrings(packet: IConnectPacket): Effect[] | null {
+  const fields: Array<[string, string | undefined]> = [
+    ["client id", packet.clientId],
+    ["will topic", packet.will?.topic],
+    ["user name", packet.username],
+  ];
+  for (const [name, value] of fields) {
+    if (value?.includes("\u0000")) {
+      return [violation(`CONNECT ${name} holds U+0000 [MQTT-1.5.3-2]`)];
+    }
+  }
+  return null;
+}
+
+function checkClientId(packet: IConnectPacket, ctx: HandlerContext): Effect[] | null {
+  const id = packet.clientId ?? "";
+  const reject = (
+    reason: string,
+  ) => [send(connack(ConnackCode.identifierRejected, false)), close(reason)];
+  if (!id && packet.clean === false) {
+    return reject("Empty client id with clean session 0 [MQTT-3.1.3-8]");
+  }
+  if (Buffer.byteLength(id) > ctx.auth.config.maxClientIdLength) {
+    return reject(`Client id longer than ${ctx.auth.config.maxClientIdLength} bytes`);
+  }
+  return null;
+}
