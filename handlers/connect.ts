@@ -1,24 +1,11 @@
 import type { IConnectPacket } from "mqtt-packet";
 import { connack, ConnackCode } from "../src/mqtt/packets.ts";
 import { connectRefusal } from "./connect_rules.ts";
-import { sessionKey, takeoverSubject } from "../src/nats/names.ts";
-import type { SessionRecord } from "../src/nats/sessions.ts";
+import type { Grant, Identity, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
 import { TopicError } from "../src/errors.ts";
 import { grantFor, removeConsumers } from "./grants.ts";
 import { publishWill, willOf } from "./will.ts";
-import type { Identity } from "../src/auth/authenticator.ts";
-import {
-  close,
-  type Effect,
-  type Grant,
-  type HandlerContext,
-  send,
-  type SessionRef,
-  violation,
-} from "./types.ts";
-
-/** How long a takeover waits for the previous owner's instance to let the session go. */
-export const TAKEOVER_WAIT_MS = 1000;
+import { close, type Effect, type HandlerContext, send, violation } from "./types.ts";
 
 /** A client id taken over again within this time of its last takeover is flapping: it waits. */
 export const FLAP_WINDOW_MS = 1000;
@@ -38,8 +25,8 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   const identity = admitted;
   const clean = packet.clean !== false;
   const protocolVersion = packet.protocolVersion ?? 4;
-  const key = sessionKey(clientId);
-  const now = Date.now();
+  const key = ctx.sessions.keyOf(clientId);
+  const now = ctx.now();
   const claim = await ctx.sessions.claim(key, (previous) => {
     if (isFlapping(previous, now)) return null;
     return {
@@ -66,21 +53,14 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
 
   // Whoever held the session, on any instance, closes its connection [MQTT-3.1.4-2]; an
   // instance that is gone has no responders, so nobody waits for it.
-  if (previous?.owner) {
-    const notice = JSON.stringify({ key, generation: claim.generation });
-    await ctx.bus.ask(
-      takeoverSubject(previous.owner.instance),
-      new TextEncoder().encode(notice),
-      TAKEOVER_WAIT_MS,
-    );
-  }
+  if (previous?.owner) await ctx.takeovers.notify(previous.owner.instance, key, claim.generation);
   // The connection taken over ended without DISCONNECT: its will goes out now [MQTT-3.1.2-8].
   // (nats-server drops it instead; see the README.)
   if (previous?.owner && previous.will) {
     await publishWill(previous.will, clientId, "Session taken over", ctx);
-    await ctx.leases.willGone(previous.owner.instance, key);
+    await ctx.wills.willGone(previous.owner.instance, key);
   }
-  if (will) await ctx.leases.hasWill(ctx.instanceId, key);
+  if (will) await ctx.wills.hasWill(ctx.instanceId, key);
   // A clean start discards the stored session with its queued messages [MQTT-3.1.2-6].
   if (clean && previous && !previous.clean) {
     await discardConsumers(key, previous, ctx);
@@ -145,28 +125,27 @@ async function admit(
     ctx.log.warn("client.refused", { clientId, remote: ctx.remoteAddress, code, reason });
     return [send(connack(code, false)), close(reason)];
   };
-  const guarded = ctx.auth.guard.refuse(address);
+  const guarded = ctx.admission.refused(address, ctx.now());
   if (guarded) return [close(guarded)]; // no CONNACK: the cheapest answer to a flood
-  const result = await ctx.auth.authenticator.authenticate({
+  const result = await ctx.admission.authenticate({
     username: packet.username,
     password: packet.password,
     clientId,
   });
   if (!result.ok) {
-    ctx.auth.guard.failed(address);
+    ctx.admission.failed(address, ctx.now());
     return refuse(result.code, result.reason);
   }
   const identity = result.identity;
   if (packet.will && identity.permissions && !identity.permissions.canPublish(packet.will.topic)) {
     return refuse(ConnackCode.notAuthorized, `Will topic "${packet.will.topic}" is not allowed`);
   }
-  const { maxConnections } = ctx.auth.config;
-  if (maxConnections > 0 && ctx.auth.counts.total >= maxConnections) {
+  const { maxConnections } = ctx.limits;
+  const live = ctx.admission.connections(identity.name);
+  if (maxConnections > 0 && live.total >= maxConnections) {
     return refuse(ConnackCode.serverUnavailable, `Instance at max_connections ${maxConnections}`);
   }
-  if (
-    identity.maxConnections !== null && ctx.auth.counts.of(identity.name) >= identity.maxConnections
-  ) {
+  if (identity.maxConnections !== null && live.ofUser >= identity.maxConnections) {
     return refuse(
       ConnackCode.notAuthorized,
       `"${identity.name}" at its ${identity.maxConnections} connections`,
@@ -188,7 +167,7 @@ async function discardConsumers(
 function restoredGrants(record: SessionRecord, ctx: HandlerContext): Grant[] {
   const grants: Grant[] = [];
   for (const [filter, qos] of Object.entries(record.subscriptions)) {
-    const grant = grantFor(filter, qos, true, ctx.policy.maxGrantedQos);
+    const grant = grantFor(filter, qos, true, ctx.limits.maxGrantedQos);
     if (grant instanceof TopicError) {
       ctx.log.warn("session.filter_dropped", { clientId: record.clientId, filter });
     } else grants.push(grant);

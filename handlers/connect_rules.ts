@@ -61,8 +61,7 @@ function checkClientId(packet: IConnectPacket, ctx: HandlerContext): Effect[] | 
   if (!id && packet.clean === false) {
     return reject("Empty client id with clean session 0 [MQTT-3.1.3-8]");
   }
-  if (Buffer.byteLength(id) > ctx.auth.config.maxClientIdLength) {
-    return reject(`Client id longer than ${ctx.auth.config.maxClientIdLength} bytes`);
-  }
+  const max = ctx.limits.maxClientIdLength;
+  if (Buffer.byteLength(id) > max) return reject(`Client id longer than ${max} bytes`);
   return null;
 }

@@ -25,5 +25,5 @@ export async function connectionClosed(event: ClosedEvent, ctx: HandlerContext):
     }));
   if (!previous?.will) return;
   if (!event.graceful) await publishWill(previous.will, session.clientId, event.reason, ctx);
-  await ctx.leases.willGone(ctx.instanceId, session.key);
+  await ctx.wills.willGone(ctx.instanceId, session.key);
 }

@@ -1,7 +1,7 @@
 import { TopicError } from "../src/errors.ts";
 import { filterToSubjects } from "../src/mqtt/topic_map.ts";
-import type { QoS } from "../src/nats/sessions.ts";
-import type { Grant, HandlerContext } from "./types.ts";
+import type { Grant, QoS } from "../src/mqtt/session.ts";
+import type { HandlerContext } from "./types.ts";
 
 /** MQTT packet identifiers in flight per session at most: the sum of its consumers' windows. */
 export const MAX_SESSION_IN_FLIGHT = 65535;

@@ -9,7 +9,7 @@ import { publishWill } from "./will.ts";
  */
 export async function instanceLost(deadInstance: string, ctx: HandlerContext): Promise<number> {
   let published = 0;
-  for (const key of await ctx.leases.sessionsWithWill(deadInstance)) {
+  for (const key of await ctx.wills.sessionsWithWill(deadInstance)) {
     const previous = await ctx.sessions.take(
       key,
       (r) => r.owner?.instance === deadInstance,
@@ -19,7 +19,7 @@ export async function instanceLost(deadInstance: string, ctx: HandlerContext): P
       await publishWill(previous.will, previous.clientId, `Instance ${deadInstance} died`, ctx);
       published++;
     }
-    await ctx.leases.willGone(deadInstance, key);
+    await ctx.wills.willGone(deadInstance, key);
   }
   return published;
 }

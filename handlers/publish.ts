@@ -2,8 +2,15 @@ import type { IPublishPacket } from "mqtt-packet";
 import { describeError, TopicError } from "../src/errors.ts";
 import { puback, pubrec } from "../src/mqtt/packets.ts";
 import { topicToSubject } from "../src/mqtt/topic_map.ts";
-import type { QoS } from "../src/nats/sessions.ts";
-import { close, type Effect, type HandlerContext, NO_EFFECTS, send } from "./types.ts";
+import type { QoS } from "../src/mqtt/session.ts";
+import {
+  close,
+  type Effect,
+  type HandlerContext,
+  NO_EFFECTS,
+  send,
+  type SessionContext,
+} from "./types.ts";
 
 /**
  * PUBLISH: forwards to NATS on the mapped subject with the QoS header. QoS 1 is stored in the
@@ -11,7 +18,7 @@ import { close, type Effect, type HandlerContext, NO_EFFECTS, send } from "./typ
  * RETAIN also keeps it as the topic's retained message. Stores are pipelined: the next packet
  * does not wait for them.
  */
-export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
+export function publish(packet: IPublishPacket, ctx: SessionContext): Effect[] {
   const subject = topicToSubject(packet.topic);
   if (subject instanceof TopicError) return [close(`Invalid topic in PUBLISH: ${subject.message}`)];
   const payload = typeof packet.payload === "string"
@@ -25,7 +32,7 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
       ),
     ];
   }
-  const permissions = ctx.session?.identity.permissions;
+  const permissions = ctx.session.identity.permissions;
   if (permissions && !permissions.canPublish(packet.topic)) return denied(packet, ctx);
   if (packet.qos === 2) return publishQos2(packet, subject, payload, ctx);
   if (packet.qos === 0 && !packet.retain) {
@@ -38,7 +45,7 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
     (err) => {
       // No PUBACK: the client keeps the message and sends it again.
       ctx.log.warn("publish.store_failed", {
-        clientId: ctx.session?.clientId,
+        clientId: ctx.session.clientId,
         packetId: packet.messageId,
         subject,
         ...describeError(err),
@@ -53,10 +60,10 @@ export function publish(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
  * A PUBLISH the client may not make is dropped and logged; QoS 1 and 2 are still acknowledged,
  * as MQTT 3.1.1 has no way to say no and a client would otherwise resend it forever.
  */
-function denied(packet: IPublishPacket, ctx: HandlerContext): Effect[] {
+function denied(packet: IPublishPacket, ctx: SessionContext): Effect[] {
   ctx.log.warn("publish.denied", {
-    clientId: ctx.session?.clientId,
-    user: ctx.session?.identity.name,
+    clientId: ctx.session.clientId,
+    user: ctx.session.identity.name,
     topic: packet.topic,
   });
   const id = packet.messageId ?? 0;
@@ -71,14 +78,13 @@ function publishQos2(
   packet: IPublishPacket,
   subject: string,
   payload: Uint8Array,
-  ctx: HandlerContext,
+  ctx: SessionContext,
 ): Effect[] {
-  if (ctx.policy.rejectQos2Publish) {
+  if (ctx.limits.rejectQos2Publish) {
     return [close("QoS 2 PUBLISH refused: reject_qos2_publish is set")];
   }
   const session = ctx.session;
   const id = packet.messageId ?? 0;
-  if (!session) return [close("PUBLISH before CONNECT")];
   const message = {
     subject,
     payload: Buffer.from(payload).toString("base64"),
@@ -108,7 +114,7 @@ export async function storeAndPublish(
   payload: Uint8Array,
   qos: QoS,
   retain: boolean,
-  ctx: HandlerContext,
+  ctx: Pick<HandlerContext, "bus">,
   msgId?: string,
 ): Promise<void> {
   const stores: Promise<number>[] = [];

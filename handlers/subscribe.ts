@@ -1,16 +1,9 @@
 import type { ISubscribePacket } from "mqtt-packet";
 import { TopicError } from "../src/errors.ts";
 import { suback, SUBACK_FAILURE } from "../src/mqtt/packets.ts";
-import type { QoS, SessionRecord } from "../src/nats/sessions.ts";
+import type { Grant, QoS, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
 import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT, removeConsumers } from "./grants.ts";
-import {
-  close,
-  type Effect,
-  type Grant,
-  type HandlerContext,
-  send,
-  type SessionRef,
-} from "./types.ts";
+import { close, type Effect, type HandlerContext, send, type SessionContext } from "./types.ts";
 
 /**
  * SUBSCRIBE: each filter is granted or refused on its own (0x80). Persistent sessions record
@@ -18,14 +11,13 @@ import {
  * messages are kept while they are away; all of it exists before SUBACK goes out. The retained
  * messages of the new filters follow SUBACK, ahead of live ones.
  */
-export async function subscribe(packet: ISubscribePacket, ctx: HandlerContext): Promise<Effect[]> {
+export async function subscribe(packet: ISubscribePacket, ctx: SessionContext): Promise<Effect[]> {
   const session = ctx.session;
-  if (!session) return [close("SUBSCRIBE before CONNECT")];
   const granted: number[] = [];
   const grants: Grant[] = [];
   const indexOf = new Map<Grant, number>();
   packet.subscriptions.forEach(({ topic, qos }, i) => {
-    const grant = grantFor(topic, qos, !session.clean, ctx.policy.maxGrantedQos);
+    const grant = grantFor(topic, qos, !session.clean, ctx.limits.maxGrantedQos);
     const permissions = session.identity.permissions;
     if (grant instanceof TopicError || (permissions && !permissions.canSubscribe(topic))) {
       refused(
@@ -82,7 +74,7 @@ async function storeGrants(
       const before = subscriptions[g.filter];
       delete subscriptions[g.filter];
       if (
-        inFlightWindow(subscriptions, ctx) + consumersOf(g) * ctx.maxAckPending >
+        inFlightWindow(subscriptions, ctx) + consumersOf(g) * ctx.limits.maxAckPending >
           MAX_SESSION_IN_FLIGHT
       ) {
         if (before !== undefined) subscriptions[g.filter] = before;
@@ -119,7 +111,7 @@ function inFlightWindow(
   let total = 0;
   for (const [filter, qos] of Object.entries(subscriptions)) {
     const g = grantFor(filter, qos, true);
-    if (!(g instanceof TopicError)) total += consumersOf(g) * ctx.maxAckPending;
+    if (!(g instanceof TopicError)) total += consumersOf(g) * ctx.limits.maxAckPending;
   }
   return total;
 }

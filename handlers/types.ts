@@ -1,38 +1,15 @@
 import type { Packet } from "mqtt-packet";
 import type { Logger } from "../src/log.ts";
-import type { Bus } from "../src/nats/bus.ts";
-import type { SessionConsumers } from "../src/nats/consumers.ts";
-import type { Leases } from "../src/nats/leases.ts";
-import type { Qos2Store } from "../src/nats/qos2.ts";
-import type { AuthContext } from "../src/auth/auth_context.ts";
-import type { Identity } from "../src/auth/authenticator.ts";
-import type { QoS, SessionStore } from "../src/nats/sessions.ts";
-
-/** The session a connection is bound to after CONNECT. */
-export interface SessionRef {
-  /** KV key: hash of the client id. */
-  readonly key: string;
-  readonly clientId: string;
-  readonly clean: boolean;
-  /** KV revision of the claim; a takeover with a higher generation closes this connection. */
-  readonly generation: number;
-  readonly protocolVersion: number;
-  readonly keepalive: number;
-  /** Who authenticated, with what they may publish and receive. */
-  readonly identity: Identity;
-}
-
-/** A filter a client may receive messages for, with the NATS subjects that implement it. */
-export interface Grant {
-  readonly filter: string;
-  readonly qos: QoS;
-  readonly subjects: readonly string[];
-  /**
-   * QoS 1/2 messages come from the session's durable consumers (one per subject), not from
-   * the plain subjects: true for persistent sessions' QoS 1/2 subscriptions.
-   */
-  readonly stored: boolean;
-}
+import type { Grant, QoS, SessionRef } from "../src/mqtt/session.ts";
+import type {
+  AdmissionPort,
+  ConsumerPort,
+  PublisherPort,
+  Qos2Port,
+  SessionStorePort,
+  TakeoverPort,
+  WillIndexPort,
+} from "./ports.ts";
 
 /** What a handler wants done to its connection; the front applies effects in order. */
 export type Effect =
@@ -72,12 +49,17 @@ export type Effect =
   /** Handle this packet again after `ms`, holding back the connection's later packets. */
   | { readonly kind: "defer"; readonly ms: number; readonly reason: string };
 
-/** Switches for users coming from nats-server 2.9, which has no QoS 2. */
-export interface QosPolicy {
+/** The instance's settings that handlers apply, built once per instance from the config. */
+export interface Limits {
+  /** max_ack_pending of each consumer: a session's consumers may hold 65535 in all. */
+  readonly maxAckPending: number;
   /** Highest QoS granted to a subscription: 2, or 1 when QoS 2 subscriptions are downgraded. */
   readonly maxGrantedQos: QoS;
-  /** Close clients that PUBLISH at QoS 2. */
+  /** Close clients that PUBLISH at QoS 2 (as nats-server 2.9 does). */
   readonly rejectQos2Publish: boolean;
+  /** Connections per instance at most; 0 for no limit. */
+  readonly maxConnections: number;
+  readonly maxClientIdLength: number;
 }
 
 /** Everything a handler may use. Handlers keep nothing between calls. */
@@ -87,25 +69,32 @@ export interface HandlerContext {
   readonly remoteAddress: string;
   /** Null until CONNECT has been accepted. */
   readonly session: SessionRef | null;
-  readonly sessions: SessionStore;
-  readonly consumers: SessionConsumers;
-  readonly leases: Leases;
-  readonly bus: Bus;
-  /** max_ack_pending of each consumer: a session's consumers may hold 65535 in all. */
-  readonly maxAckPending: number;
-  readonly qos2: Qos2Store;
-  readonly policy: QosPolicy;
-  readonly auth: AuthContext;
+  readonly sessions: SessionStorePort;
+  readonly consumers: ConsumerPort;
+  readonly wills: WillIndexPort;
+  readonly bus: PublisherPort;
+  readonly takeovers: TakeoverPort;
+  readonly qos2: Qos2Port;
+  readonly admission: AdmissionPort;
+  readonly limits: Limits;
   readonly log: Logger;
+  /** Milliseconds since the epoch: the clock handlers use, so tests can move it. */
+  now(): number;
+}
+
+/** The context of a connection whose CONNECT was accepted: every packet after CONNECT. */
+export interface SessionContext extends HandlerContext {
+  readonly session: SessionRef;
 }
 
 /**
  * A handler: one packet in, effects out. It may await NATS, never touches sockets, timers or
- * module state. Returning a plain array lets hot paths skip a promise.
+ * module state. Returning a plain array lets hot paths skip a promise. Packets after CONNECT
+ * get a SessionContext: the front never hands them over before the session exists.
  */
-export type Handler<P extends Packet = Packet> = (
+export type Handler<P extends Packet = Packet, C extends HandlerContext = SessionContext> = (
   packet: P,
-  ctx: HandlerContext,
+  ctx: C,
 ) => Effect[] | Promise<Effect[]>;
 
 /** Shared empty result: most QoS 0 publishes need nothing done. */

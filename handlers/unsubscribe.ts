@@ -1,8 +1,8 @@
 import type { IUnsubscribePacket } from "mqtt-packet";
 import { unsuback } from "../src/mqtt/packets.ts";
-import type { QoS } from "../src/nats/sessions.ts";
+import type { QoS } from "../src/mqtt/session.ts";
 import { removeConsumers } from "./grants.ts";
-import { close, type Effect, type HandlerContext, send } from "./types.ts";
+import { close, type Effect, send, type SessionContext } from "./types.ts";
 
 /**
  * UNSUBSCRIBE: stops delivery and forgets the filters with the messages queued for them, and
@@ -10,10 +10,9 @@ import { close, type Effect, type HandlerContext, send } from "./types.ts";
  */
 export async function unsubscribe(
   packet: IUnsubscribePacket,
-  ctx: HandlerContext,
+  ctx: SessionContext,
 ): Promise<Effect[]> {
   const session = ctx.session;
-  if (!session) return [close("UNSUBSCRIBE before CONNECT")];
   const filters = packet.unsubscriptions;
   if (!session.clean) {
     let removed: Array<[string, QoS]> = [];

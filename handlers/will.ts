@@ -1,7 +1,7 @@
 import type { IConnectPacket } from "mqtt-packet";
 import { describeError, TopicError } from "../src/errors.ts";
 import { topicToSubject } from "../src/mqtt/topic_map.ts";
-import type { QoS, WillRecord } from "../src/nats/sessions.ts";
+import type { QoS, WillRecord } from "../src/mqtt/session.ts";
 import { storeAndPublish } from "./publish.ts";
 import type { HandlerContext } from "./types.ts";
 
@@ -30,7 +30,7 @@ export async function publishWill(
   will: WillRecord,
   clientId: string,
   reason: string,
-  ctx: HandlerContext,
+  ctx: Pick<HandlerContext, "bus" | "log">,
 ): Promise<void> {
   try {
     await storeAndPublish(

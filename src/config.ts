@@ -1,44 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { ConfigError } from "./errors.ts";
-import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import { LOG_LEVELS } from "./log.ts";
 import { parseDuration, parseSize } from "./config_values.ts";
-import { OPTIONS, type OptionSpec } from "./config_options.ts";
+import { type Config, OPTIONS, type OptionSpec } from "./config_options.ts";
 
-export { OPTIONS };
+// Only this module reads env, flags and files.
 
-/** Validated, frozen configuration. Only this module reads env, flags and files. */
-export interface Config {
-  readonly host: string;
-  readonly port: number;
-  readonly wsPort: number;
-  readonly tlsCert: string | null;
-  readonly tlsKey: string | null;
-  readonly tlsCa: string | null;
-  readonly tlsPort: number;
-  readonly tlsOnly: boolean;
-  readonly wsTls: boolean;
-  readonly natsUrl: string | null;
-  readonly dataDir: string;
-  readonly embeddedNatsPort: number;
-  readonly natsServerBin: string;
-  readonly monitorPort: number;
-  readonly maxPacketSize: number;
-  readonly maxPendingBytes: number;
-  readonly connectTimeoutMs: number;
-  readonly streamReplicas: number | "auto";
-  readonly jsApiTimeoutMs: number;
-  readonly ackWaitMs: number;
-  readonly maxAckPending: number;
-  readonly leaseTtlMs: number;
-  readonly rejectQos2Publish: boolean;
-  readonly usersFile: string | null;
-  readonly maxConnections: number;
-  readonly maxClientIdLength: number;
-  readonly connectRate: number;
-  readonly authFailures: number;
-  readonly downgradeQos2Subscriptions: boolean;
-  readonly logLevel: LogLevel;
-}
+export { type Config, OPTIONS };
 
 export const envName = (key: string): string => `JETMQ_${key.toUpperCase()}`;
 export const flagName = (key: string): string => `--${key.replaceAll("_", "-")}`;
@@ -72,7 +40,7 @@ export function buildConfig(raw: Readonly<Record<string, string | number>>): Con
   for (const opt of OPTIONS) {
     out[opt.field] = parseValue(opt, String(raw[opt.key] ?? opt.fallback));
   }
-  const config = out as unknown as Config;
+  const config = out as Config;
   const tls = config.tlsCert !== null && config.tlsKey !== null;
   if ((config.tlsCert === null) !== (config.tlsKey === null)) {
     throw new ConfigError('Options "tls_cert" and "tls_key" go together: set both or neither', {
@@ -112,7 +80,7 @@ export function helpText(): string {
 }
 
 function parseFlags(argv: readonly string[]): Map<string, string> | "help" {
-  const known = new Set([...OPTIONS.map((o) => o.key), "config"]);
+  const known = new Set<string>([...OPTIONS.map((o) => o.key), "config"]);
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
@@ -146,7 +114,7 @@ function readConfigFile(path: string): Record<string, string> {
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new ConfigError(`Config file "${path}" must hold a JSON object`, { option: "config" });
   }
-  const known = new Set(OPTIONS.map((o) => o.key));
+  const known = new Set<string>(OPTIONS.map((o) => o.key));
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(parsed)) {
     if (!known.has(key)) {

@@ -1,29 +1,34 @@
-import { LOG_LEVELS } from "./log.ts";
-import type { Config } from "./config.ts";
+import { LOG_LEVELS, type LogLevel } from "./log.ts";
 
-export type Kind =
-  | "string"
-  | "port"
-  | "size"
-  | "duration"
-  | "level"
-  | "replicas"
-  | "url"
-  | "count"
-  | "bool"
-  | "path"
-  | "limit";
+/** What an option of each kind holds once parsed (config.ts parses and validates). */
+export interface KindTypes {
+  string: string;
+  port: number;
+  size: number;
+  /** Milliseconds. */
+  duration: number;
+  level: LogLevel;
+  replicas: number | "auto";
+  url: string | null;
+  count: number;
+  bool: boolean;
+  path: string | null;
+  limit: number;
+}
+
+export type Kind = keyof KindTypes;
 
 export interface OptionSpec {
   readonly key: string;
-  readonly field: keyof Config;
+  /** The Config field that holds it. */
+  readonly field: string;
   readonly kind: Kind;
   readonly fallback: string;
   readonly help: string;
 }
 
-/** Every option with its default; the README's configuration table mirrors this list. */
-export const OPTIONS: readonly OptionSpec[] = [
+/** Every option with its default; docs/configuration.md's table mirrors this list. */
+export const OPTIONS = [
   { key: "host", field: "host", kind: "string", fallback: "0.0.0.0", help: "MQTT listen address" },
   { key: "port", field: "port", kind: "port", fallback: "1883", help: "MQTT TCP port (0: any)" },
   {
@@ -216,4 +221,9 @@ export const OPTIONS: readonly OptionSpec[] = [
     fallback: "info",
     help: `log level (${LOG_LEVELS.join(", ")})`,
   },
-];
+] as const satisfies readonly OptionSpec[];
+
+/** Validated, frozen configuration: one field per option, of its kind's type. */
+export type Config = {
+  readonly [O in (typeof OPTIONS)[number] as O["field"]]: KindTypes[O["kind"]];
+};

@@ -51,6 +51,11 @@ export class NatsSetupError extends JetmqError {
   override readonly name = "NatsSetupError";
 }
 
+/** The runtime cannot do what jetmq needs (an unknown runtime, a feature it lacks). */
+export class RuntimeSupportError extends JetmqError {
+  override readonly name = "RuntimeSupportError";
+}
+
 /** A short description of any thrown value, for log lines. */
 export function describeError(err: unknown): Record<string, unknown> {
   if (err instanceof JetmqError) {

@@ -8,7 +8,7 @@ import { type EmbeddedNats, startEmbeddedNats } from "./nats/embedded.ts";
 async function main(): Promise<number> {
   let request;
   try {
-    request = loadConfig({ argv: Bun.argv.slice(2), env: process.env });
+    request = loadConfig({ argv: process.argv.slice(2), env: process.env });
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message, 2);
     throw err;

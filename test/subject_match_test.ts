@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { subjectMatches } from "../src/delivery/subject_match.ts";
+import { subjectMatches } from "../src/mqtt/subject_match.ts";
 
 const table: ReadonlyArray<readonly [string, string, boolean]> = [
   ["foo.bar", "foo.bar", true],

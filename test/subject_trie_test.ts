@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { SubjectTrie } from "../src/delivery/subject_trie.ts";
-import { subjectMatches } from "../src/delivery/subject_match.ts";
+import { subjectMatches } from "../src/mqtt/subject_match.ts";
 
 const PATTERNS = ["foo.bar", "foo.*", "foo.>", ">", "*", "*.bar", "foo", "/.foo.*", "a.*.c.>"];
 const SUBJECTS = [

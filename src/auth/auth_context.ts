@@ -1,5 +1,10 @@
 import type { Config } from "../config.ts";
-import { Authenticator } from "./authenticator.ts";
+import {
+  Authenticator,
+  type AuthResult,
+  type Credentials,
+  type PasswordVerifier,
+} from "./authenticator.ts";
 import { ConnectGuard } from "./connect_guard.ts";
 import { readUsersFile } from "./users_file.ts";
 
@@ -26,28 +31,46 @@ export class ConnectionCounts {
   }
 }
 
-/** Everything CONNECT needs to decide who gets in. The authenticator is swapped on reload. */
+/**
+ * Everything CONNECT needs to decide who gets in (handlers see it as their AdmissionPort). The
+ * authenticator is swapped on reload.
+ */
 export class AuthContext {
   authenticator: Authenticator;
   readonly guard: ConnectGuard;
   readonly counts = new ConnectionCounts();
 
   constructor(
-    readonly config: Pick<
-      Config,
-      "usersFile" | "maxConnections" | "maxClientIdLength" | "connectRate" | "authFailures"
-    >,
+    readonly config: Pick<Config, "usersFile" | "connectRate" | "authFailures">,
+    readonly passwords: PasswordVerifier,
   ) {
     this.authenticator = new Authenticator(
       config.usersFile ? readUsersFile(config.usersFile) : null,
+      passwords,
     );
     this.guard = new ConnectGuard(config.authFailures, 10_000, config.connectRate);
+  }
+
+  authenticate(credentials: Credentials): Promise<AuthResult> {
+    return this.authenticator.authenticate(credentials);
+  }
+
+  refused(address: string, now: number): string | null {
+    return this.guard.refuse(address, now);
+  }
+
+  failed(address: string, now: number): void {
+    this.guard.failed(address, now);
+  }
+
+  connections(name: string | null): { readonly total: number; readonly ofUser: number } {
+    return { total: this.counts.total, ofUser: this.counts.of(name) };
   }
 
   /** Reads the users file again; connections keep the permissions they connected with. */
   reload(): void {
     if (this.config.usersFile) {
-      this.authenticator = new Authenticator(readUsersFile(this.config.usersFile));
+      this.authenticator = new Authenticator(readUsersFile(this.config.usersFile), this.passwords);
     }
   }
 }

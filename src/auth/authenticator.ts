@@ -1,14 +1,7 @@
 import { createHash } from "node:crypto";
+import type { Identity } from "../mqtt/session.ts";
 import { Permissions, type PermissionSpec } from "./permissions.ts";
 import type { UsersFile } from "./users_file.ts";
-
-/** Who a connection is, once authenticated. */
-export interface Identity {
-  /** Username or token name; null for anonymous clients. */
-  readonly name: string | null;
-  readonly permissions: Permissions | null;
-  readonly maxConnections: number | null;
-}
 
 export type AuthResult =
   | { readonly ok: true; readonly identity: Identity }
@@ -21,18 +14,21 @@ export interface Credentials {
 }
 
 // Checked against when the user does not exist, so a wrong username costs what a wrong password
-// costs: the time of an answer does not tell which users exist.
-const DUMMY_HASH = await Bun.password.hash("jetmq: no such user", {
-  algorithm: "bcrypt",
-  cost: 10,
-});
+// costs: the time of an answer does not tell which users exist. (bcrypt, cost 10, of a phrase
+// nobody can send as a password to a user that does not exist.)
+const DUMMY_HASH = "$2b$10$4Et8SdNyUwCec5ByAWVogugqUuinDlq9oFERF1cYkQNl.d293RIWa";
+
+/** Checks a password against a bcrypt hash; the runtime provides it. */
+export interface PasswordVerifier {
+  verify(password: string, hash: string): Promise<boolean>;
+}
 
 const text = (p: Uint8Array | string | undefined) =>
   p === undefined ? undefined : typeof p === "string" ? p : new TextDecoder().decode(p);
 
 /** Checks CONNECT's credentials against the users file (or lets everyone in without one). */
 export class Authenticator {
-  constructor(readonly file: UsersFile | null) {}
+  constructor(readonly file: UsersFile | null, readonly passwords: PasswordVerifier) {}
 
   async authenticate(c: Credentials): Promise<AuthResult> {
     const file = this.file;
@@ -60,7 +56,7 @@ export class Authenticator {
         );
       }
     }
-    const good = await Bun.password.verify(password ?? "", user?.password ?? DUMMY_HASH);
+    const good = await this.passwords.verify(password ?? "", user?.password ?? DUMMY_HASH);
     if (!user || !good) return { ok: false, code: 4, reason: "Bad user name or password" };
     return this.#granted(
       user.username,

@@ -1,9 +1,11 @@
+import { hidesDollar } from "../mqtt/subject_match.ts";
+
 // MQTT topic filters compared with topics and with each other, for permissions. (Delivery
 // matching is done on NATS subjects; these work on MQTT names, as permissions are written.)
 
 /** Does the filter (with `+` and `#`) match the topic? Wildcards skip `$` topics [MQTT-4.7.2-1]. */
 export function topicMatches(filter: string, topic: string): boolean {
-  if (topic.startsWith("$") && (filter.startsWith("+") || filter.startsWith("#"))) return false;
+  if (hidesDollar(filter.startsWith("+") || filter.startsWith("#"), topic)) return false;
   const f = filter.split("/");
   const t = topic.split("/");
   for (let i = 0; i < f.length; i++) {

@@ -5,7 +5,7 @@ import type { PermissionSpec } from "./permissions.ts";
 /** One user of the users file. */
 export interface UserSpec {
   readonly username: string;
-  /** bcrypt hash (`Bun.password.hash(pw, "bcrypt")`, or `htpasswd -B`). */
+  /** bcrypt hash (`htpasswd -nbB user pw`, or any bcrypt library). */
   readonly password?: string;
   readonly permissions?: PermissionSpec;
   /** Client ids this user may connect with, a regular expression; `%u` is the username. */

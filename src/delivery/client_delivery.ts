@@ -1,4 +1,4 @@
-import type { Grant, SessionRef } from "../../handlers/types.ts";
+import type { Grant, QoS, SessionRef } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
 import { encodePublish } from "../mqtt/packets.ts";
 import { subjectToTopic } from "../mqtt/topic_map.ts";
@@ -8,12 +8,12 @@ import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
 import { describeError } from "../errors.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
-import type { QoS } from "../nats/sessions.ts";
 import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
 import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
 import { Qos2Releases } from "./qos2_releases.ts";
-import { hidesDollar, isDollar } from "./subject_match.ts";
+import { hidesDollar } from "../mqtt/subject_match.ts";
+import { startsWithWildcard } from "../mqtt/topic_map.ts";
 
 /** Where a client's deliveries go: the connection's bounded outbound buffer. */
 export interface DeliveryOutput {
@@ -178,7 +178,7 @@ export class ClientDelivery implements Subscriber {
   }
 
   #sendRetained(pattern: string, m: RetainedMessage, sent: Set<string> | null): void {
-    if (hidesDollar(pattern, m.subject) || !this.#mayReceive(m.subject)) return;
+    if (hidesDollar(startsWithWildcard(pattern), m.subject) || !this.#mayReceive(m.subject)) return;
     // A topic matched by several new filters is sent once, at the highest QoS [MQTT-3.3.5-1].
     if (sent) {
       if (sent.has(m.subject)) return;
@@ -237,10 +237,10 @@ export class ClientDelivery implements Subscriber {
     const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
     const wanted = this.#grants.storedSubjects();
     const skip = !wanted.has(consumerSubject) || // a filter unsubscribed meanwhile
-      hidesDollar(consumerSubject, subject) ||
+      hidesDollar(startsWithWildcard(consumerSubject), subject) ||
       // Overlapping filters: only one consumer delivers a message, the others let it go, and
       // it goes at the highest QoS of them all [MQTT-3.3.5-1].
-      !isCanonical(consumerSubject, wanted.keys(), subject, isDollar(subject));
+      !isCanonical(consumerSubject, wanted.keys(), subject);
     if (skip || !this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
     const qos = Math.min(m.qos ?? 1, this.#grants.storedQosFor(subject));
     if (qos === 0) {

@@ -1,8 +1,8 @@
-import type { Grant } from "../../handlers/types.ts";
+import type { Grant } from "../mqtt/session.ts";
 import { encodePublish } from "../mqtt/packets.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
-import { isDollar, subjectMatches } from "./subject_match.ts";
+import { hidesDollar, receives } from "../mqtt/subject_match.ts";
 import { SubjectTrie } from "./subject_trie.ts";
 
 /** A local receiver of messages: a connection. */
@@ -144,14 +144,11 @@ export class Fanout {
     const interest = this.#bySubject.get(pattern);
     if (!interest) return;
     const subject = msg.subject;
-    const dollar = isDollar(subject);
-    if (dollar && interest.wildcardFirst) return; // [MQTT-4.7.2-1]
+    if (hidesDollar(interest.wildcardFirst, subject)) return;
     let message: FanoutMessage | undefined;
     for (const subscriber of interest.members.keys()) {
       const patterns = this.#patternsOf.get(subscriber);
-      if (
-        patterns && patterns.size > 1 && !isCanonical(pattern, patterns.keys(), subject, dollar)
-      ) {
+      if (patterns && patterns.size > 1 && !isCanonical(pattern, patterns.keys(), subject)) {
         continue;
       }
       subscriber.deliver(pattern, message ??= new FanoutMessage(msg));
@@ -163,16 +160,9 @@ export class Fanout {
  * A message matching several of one client's subjects reaches each NATS subscription once;
  * only the smallest matching subject delivers it, so the client gets it once.
  */
-export function isCanonical(
-  pattern: string,
-  patterns: Iterable<string>,
-  subject: string,
-  dollar: boolean,
-): boolean {
+export function isCanonical(pattern: string, patterns: Iterable<string>, subject: string): boolean {
   for (const other of patterns) {
-    if (other >= pattern) continue;
-    if (dollar && startsWithWildcard(other)) continue; // [MQTT-4.7.2-1]
-    if (subjectMatches(other, subject)) return false;
+    if (other < pattern && receives(other, subject)) return false;
   }
   return true;
 }

@@ -1,6 +1,5 @@
-import type { Grant } from "../../handlers/types.ts";
-import type { QoS } from "../nats/sessions.ts";
-import { receives } from "./subject_match.ts";
+import type { Grant, QoS } from "../mqtt/session.ts";
+import { receives } from "../mqtt/subject_match.ts";
 
 /** A connection's granted filters, and what follows from them for delivery. */
 export class GrantSet {

@@ -1,4 +1,4 @@
-import type { SessionRef } from "../../handlers/types.ts";
+import type { SessionRef } from "../mqtt/session.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { encodePubrel } from "../mqtt/packets.ts";

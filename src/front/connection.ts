@@ -1,16 +1,19 @@
 import type { Packet } from "mqtt-packet";
+import { setTimeout as sleep } from "node:timers/promises";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
-import type { Effect, Handler, HandlerContext, SessionRef } from "../../handlers/types.ts";
+import type { Effect, HandlerContext, SessionContext } from "../../handlers/types.ts";
+import type { SessionRef } from "../mqtt/session.ts";
 import { ClientDelivery } from "../delivery/client_delivery.ts";
 import { describeError, type ProtocolError } from "../errors.ts";
 import { encodePacket, PacketDecoder } from "../mqtt/codec.ts";
-import { type ConnectionDeps, handlerContext } from "./connection_deps.ts";
+import type { Transport, TransportPeer } from "../runtime/types.ts";
+import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
 import { route } from "./dispatch.ts";
+import { applyEffect, type EffectTarget, SYNC_EFFECTS } from "./effects.ts";
 import { SerialQueue } from "./serial_queue.ts";
 import { Liveness } from "./liveness.ts";
 import { OrderedSends } from "./ordered_sends.ts";
 import { Outbound } from "./outbound.ts";
-import type { Transport } from "./transport.ts";
 
 type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: string } | {
   kind: "ended";
@@ -18,20 +21,11 @@ type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: st
 
 let nextId = 0;
 
-/** Effects applied without waiting on anything (but a full store pipeline). */
-const SYNC_EFFECTS = new Set<Effect["kind"]>([
-  "send",
-  "acked",
-  "sendWhenStored",
-  "received",
-  "completed",
-]);
-
 /**
  * One client connection, whatever the transport: decodes packets, runs them through handlers
  * one at a time in arrival order, applies the effects, and enforces keepalive and limits.
  */
-export class Connection {
+export class Connection implements TransportPeer {
   readonly id: string;
   readonly openedAt = Date.now();
   session: SessionRef | null = null;
@@ -41,6 +35,9 @@ export class Connection {
   #closing = false;
   #ended = false;
   #ctx: HandlerContext;
+  /** Set once the session is bound: the context of every packet after CONNECT. */
+  #sessionCtx: SessionContext | null = null;
+  #effects: EffectTarget;
   #decoder: PacketDecoder;
   #out: Outbound;
   #queue: SerialQueue<Work>;
@@ -50,9 +47,15 @@ export class Connection {
   msgsIn = 0;
   msgsOut = 0;
 
-  constructor(readonly transport: Transport, readonly deps: ConnectionDeps) {
+  constructor(
+    readonly transport: Transport,
+    readonly deps: ConnectionDeps,
+    /** Called once the connection has ended and its session was dealt with. */
+    readonly onEnded: (conn: Connection) => void = () => {},
+  ) {
     this.id = `${deps.instanceId}-${++nextId}`;
-    this.#ctx = this.#context();
+    this.#ctx = handlerContext(deps, this.id, transport.remoteAddress, null);
+    this.#effects = this.#effectTarget();
     this.#queue = new SerialQueue<Work>(transport, (work) => this.#step(work));
     this.#decoder = new PacketDecoder(deps.config.maxPacketSize, {
       packet: (packet, bytes) => {
@@ -129,10 +132,6 @@ export class Connection {
     this.#close(reason);
   }
 
-  #context(): HandlerContext {
-    return handlerContext(this.deps, this.id, this.transport.remoteAddress, this.session);
-  }
-
   #step(work: Work): void | Promise<void> {
     if (work.kind === "ended") return this.#end();
     if (this.#closing) return;
@@ -142,26 +141,30 @@ export class Connection {
 
   /** Synchronous when the handler is (QoS 0 PUBLISH, PINGREQ): the hot path makes no promise. */
   #handle(packet: Packet): void | Promise<void> {
-    const r = route(packet, this.session !== null);
+    const r = route(packet, this.#sessionCtx !== null);
     if (r.kind === "ignore") return;
     if (r.kind === "violation") return this.#violation(r.reason);
+    const run = r.kind === "connect"
+      ? () => r.handler(packet as never, this.#ctx)
+      // route() hands packets after CONNECT only to a connection with a session context.
+      : () => r.handler(packet, this.#sessionCtx as SessionContext);
     let out: Effect[] | Promise<Effect[]>;
     try {
-      out = r.handler(packet, this.#ctx);
+      out = run();
     } catch (err) {
       return this.#failed(packet, err);
     }
     if (!(out instanceof Promise) && out.every((e) => SYNC_EFFECTS.has(e.kind))) {
       let wait: void | Promise<void> = undefined;
-      for (const e of out) wait = this.#apply(e) ?? wait;
+      for (const e of out) wait = applyEffect(e, this.#effects) ?? wait;
       return wait;
     }
-    return this.#handleAsync(packet, r.handler, out);
+    return this.#handleAsync(packet, run, out);
   }
 
   async #handleAsync(
     packet: Packet,
-    handler: Handler,
+    run: () => Effect[] | Promise<Effect[]>,
     first: Effect[] | Promise<Effect[]>,
   ): Promise<void> {
     try {
@@ -170,7 +173,7 @@ export class Connection {
         const effects = out instanceof Promise ? await out : out;
         const head = effects[0];
         if (head?.kind !== "defer") {
-          for (const effect of effects) await this.#apply(effect);
+          for (const effect of effects) await applyEffect(effect, this.#effects);
           return;
         }
         // Later packets of this connection wait too: order is kept [MQTT-4.6.0-6].
@@ -179,9 +182,9 @@ export class Connection {
           ms: head.ms,
           reason: head.reason,
         });
-        await Bun.sleep(head.ms);
+        await sleep(head.ms);
         if (this.#closing) return;
-        out = handler(packet, this.#ctx);
+        out = run();
       }
     } catch (err) {
       this.#failed(packet, err);
@@ -202,45 +205,26 @@ export class Connection {
     this.#out.write(encodePacket(packet, this.session?.protocolVersion ?? 4), false);
   }
 
-  #apply(effect: Effect): void | Promise<void> {
-    switch (effect.kind) {
-      case "send":
-        return this.#send(effect.packet);
-      case "sendWhenStored":
-        return this.#acks.add(effect.pending);
-      case "close":
-        if (effect.violation) return this.#violation(effect.reason);
-        this.#graceful = effect.graceful === true;
+  /** What effects act on: this connection's parts, in one place. */
+  #effectTarget(): EffectTarget {
+    return {
+      send: (packet) => this.#send(packet),
+      sendWhenStored: (pending) => this.#acks.add(pending),
+      close: async (reason, graceful) => {
+        this.#graceful = graceful;
         // Acknowledgements of what was stored go out before the connection ends.
-        return this.#acks.settled().then(() => this.#close(effect.reason));
-      case "bind":
-        return this.#bind(effect.session);
-      case "subscribe":
-        // Delivery starts, and NATS has the subscriptions, before SUBACK goes out.
-        return this.#delivery()?.add(
-          effect.grants,
-          effect.resume === true,
-          effect.retained === true,
-        );
-      case "sendRetained":
-        return this.delivery?.sendRetained(effect.grants);
-      case "unsubscribe":
-        return this.delivery?.remove(effect.filters);
-      case "acked":
-        return this.delivery?.acked(effect.packetId);
-      case "received":
-        return this.#delivery()?.received(effect.packetId);
-      case "completed":
-        return this.delivery?.completed(effect.packetId);
-      case "resendRelease":
-        return this.#delivery()?.resendRelease(effect.packetId, effect.streamSeq);
-      case "defer":
-        return;
-    }
+        await this.#acks.settled();
+        this.#close(reason);
+      },
+      violation: (reason) => this.#violation(reason),
+      bind: (session) => this.#bind(session),
+      delivery: () => this.delivery,
+      startDelivery: () => this.#startDelivery(),
+    };
   }
 
   /** Made on the first subscription: an idle connection does not pay for one. */
-  #delivery(): ClientDelivery | null {
+  #startDelivery(): ClientDelivery | null {
     if (this.delivery || !this.session || this.#ended) return this.delivery;
     this.delivery = new ClientDelivery(this.session, this.deps, {
       write: (bytes, droppable) => this.#deliver(bytes, droppable),
@@ -252,7 +236,8 @@ export class Connection {
 
   #bind(session: SessionRef): void {
     this.session = session;
-    this.#ctx = this.#context();
+    this.#sessionCtx = sessionContext(this.deps, this.id, this.transport.remoteAddress, session);
+    this.#ctx = this.#sessionCtx;
     this.#liveness.connected(session.keepalive);
     this.deps.auth.counts.add(session.identity.name);
     this.deps.registry.bind(this);
@@ -300,6 +285,6 @@ export class Connection {
       msgsOut: this.msgsOut,
       dropped: this.#out.dropped,
     });
-    this.deps.onEnded(this);
+    this.onEnded(this);
   }
 }

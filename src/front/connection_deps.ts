@@ -1,35 +1,47 @@
-import type { HandlerContext, QosPolicy, SessionRef } from "../../handlers/types.ts";
+import type { HandlerContext, Limits, SessionContext } from "../../handlers/types.ts";
 import type { AuthContext } from "../auth/auth_context.ts";
 import type { Config } from "../config.ts";
 import type { Fanout } from "../delivery/fanout.ts";
 import type { Logger } from "../log.ts";
+import type { SessionRef } from "../mqtt/session.ts";
 import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { Leases } from "../nats/leases.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
 import type { RetainedStore } from "../nats/retained.ts";
 import type { SessionStore } from "../nats/sessions.ts";
+import type { Takeovers } from "../nats/takeovers.ts";
 import type { Stats } from "../stats.ts";
-import type { Connection } from "./connection.ts";
-import type { Registry } from "./registry.ts";
+import type { Bindable, Registry } from "./registry.ts";
 
 /** What every connection of an instance shares. */
 export interface ConnectionDeps {
   readonly config: Config;
   readonly instanceId: string;
+  readonly limits: Limits;
   readonly sessions: SessionStore;
   readonly consumers: SessionConsumers;
   readonly retained: RetainedStore;
   readonly leases: Leases;
   readonly qos2: Qos2Store;
-  readonly policy: QosPolicy;
+  readonly takeovers: Takeovers;
   readonly auth: AuthContext;
   readonly bus: Bus;
   readonly fanout: Fanout;
-  readonly registry: Registry<Connection>;
+  readonly registry: Registry<Bindable>;
   readonly stats: Stats;
   readonly log: Logger;
-  readonly onEnded: (conn: Connection) => void;
+}
+
+/** The handlers' settings, made once per instance from the config. */
+export function limitsOf(config: Config): Limits {
+  return Object.freeze({
+    maxAckPending: config.maxAckPending,
+    maxGrantedQos: config.downgradeQos2Subscriptions ? 1 : 2,
+    rejectQos2Publish: config.rejectQos2Publish,
+    maxConnections: config.maxConnections,
+    maxClientIdLength: config.maxClientIdLength,
+  });
 }
 
 /** The context handlers get, for a connection or (without one) for instance-wide events. */
@@ -46,12 +58,23 @@ export function handlerContext(
     session,
     sessions: deps.sessions,
     consumers: deps.consumers,
-    leases: deps.leases,
+    wills: deps.leases,
     bus: deps.bus,
-    maxAckPending: deps.config.maxAckPending,
+    takeovers: deps.takeovers,
     qos2: deps.qos2,
-    policy: deps.policy,
-    auth: deps.auth,
+    admission: deps.auth,
+    limits: deps.limits,
     log: deps.log,
+    now: Date.now,
   };
+}
+
+/** The context of a connection whose session is bound. */
+export function sessionContext(
+  deps: ConnectionDeps,
+  connectionId: string,
+  remoteAddress: string,
+  session: SessionRef,
+): SessionContext {
+  return { ...handlerContext(deps, connectionId, remoteAddress, session), session };
 }

@@ -1,4 +1,4 @@
-import type { Packet } from "mqtt-packet";
+import type { IConnectPacket, Packet } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
 import { disconnect } from "../../handlers/disconnect.ts";
 import { pingreq } from "../../handlers/ping.ts";
@@ -7,11 +7,10 @@ import { publish } from "../../handlers/publish.ts";
 import { pubcompHandler, pubrecHandler, pubrel } from "../../handlers/qos2_acks.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
 import { unsubscribe } from "../../handlers/unsubscribe.ts";
-import type { Handler } from "../../handlers/types.ts";
+import type { Handler, HandlerContext } from "../../handlers/types.ts";
 
-/** Which handler takes which packet from a client. */
+/** Which handler takes which packet from a connected client. */
 const HANDLERS: Partial<Record<Packet["cmd"], Handler<never>>> = {
-  connect,
   publish,
   puback,
   pubrec: pubrecHandler,
@@ -27,11 +26,15 @@ const HANDLERS: Partial<Record<Packet["cmd"], Handler<never>>> = {
 const SERVER_ONLY = new Set<Packet["cmd"]>(["connack", "suback", "unsuback", "pingresp"]);
 
 export type Route =
+  | { kind: "connect"; handler: Handler<IConnectPacket, HandlerContext> }
   | { kind: "handle"; handler: Handler }
   | { kind: "ignore" }
   | { kind: "violation"; reason: string };
 
-/** Decides what happens to a packet, given whether CONNECT was already accepted. */
+/**
+ * Decides what happens to a packet, given whether CONNECT was already accepted: the one place
+ * that enforces CONNECT first, so handlers of later packets always have a session.
+ */
 export function route(packet: Packet, connected: boolean): Route {
   if (!connected && packet.cmd !== "connect") {
     return {
@@ -39,8 +42,10 @@ export function route(packet: Packet, connected: boolean): Route {
       reason: `First packet was ${packet.cmd.toUpperCase()}, expected CONNECT [MQTT-3.1.0-1]`,
     };
   }
-  if (connected && packet.cmd === "connect") {
-    return { kind: "violation", reason: "Second CONNECT on one connection [MQTT-3.1.0-2]" };
+  if (packet.cmd === "connect") {
+    return connected
+      ? { kind: "violation", reason: "Second CONNECT on one connection [MQTT-3.1.0-2]" }
+      : { kind: "connect", handler: connect };
   }
   if (SERVER_ONLY.has(packet.cmd)) {
     return {

@@ -1,45 +1,41 @@
 import { readFileSync } from "node:fs";
-import type { TLSOptions } from "bun";
 import type { Config } from "../config.ts";
-import { listenTcp, type TransportPeer } from "./tcp.ts";
-import type { Transport } from "./transport.ts";
-import { listenWs } from "./ws.ts";
+import type { Accept, Listener, Runtime, TlsSettings } from "../runtime/types.ts";
+import { mqttOverWebSocket } from "./ws.ts";
 
 /** The MQTT listeners of an instance; a port is null when that listener is off. */
 export interface Listeners {
   readonly tcpPort: number | null;
   readonly tlsPort: number | null;
   readonly wsPort: number;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
-/** TLS settings from the config: client certificates are required when a CA is given. */
-function tlsOptions(config: Config): TLSOptions | undefined {
+/** TLS settings from the config's files, or undefined when TLS is off. */
+function tlsSettings(config: Config): TlsSettings | undefined {
   if (config.tlsCert === null || config.tlsKey === null) return undefined;
-  const ca = config.tlsCa === null ? undefined : readFileSync(config.tlsCa, "utf8");
   return {
     cert: readFileSync(config.tlsCert, "utf8"),
     key: readFileSync(config.tlsKey, "utf8"),
-    ca,
-    requestCert: ca !== undefined,
-    rejectUnauthorized: ca !== undefined,
+    ca: config.tlsCa === null ? null : readFileSync(config.tlsCa, "utf8"),
   };
 }
 
 /** Opens TCP, TLS and WebSocket listeners as configured; every one hands sockets to `accept`. */
-export function openListeners(config: Config, accept: (t: Transport) => TransportPeer): Listeners {
-  const tls = tlsOptions(config);
-  const tcp = tls && config.tlsOnly ? null : listenTcp(config.host, config.port, accept);
-  const secure = tls ? listenTcp(config.host, config.tlsPort, accept, tls) : null;
-  const ws = listenWs(config.host, config.wsPort, config.wsTls ? tls : undefined, accept);
+export function openListeners(config: Config, runtime: Runtime, accept: Accept): Listeners {
+  const tls = tlsSettings(config);
+  const host = config.host;
+  const tcp = tls && config.tlsOnly ? null : runtime.listenTcp({ host, port: config.port }, accept);
+  const secure = tls ? runtime.listenTcp({ host, port: config.tlsPort, tls }, accept) : null;
+  const ws = runtime.serveHttp(
+    { host, port: config.wsPort, tls: config.wsTls ? tls : undefined },
+    mqttOverWebSocket(accept),
+  );
+  const all = [tcp, secure, ws].filter((l): l is Listener => l !== null);
   return {
     tcpPort: tcp?.port ?? null,
     tlsPort: secure?.port ?? null,
     wsPort: ws.port,
-    stop() {
-      tcp?.stop();
-      secure?.stop();
-      ws.stop();
-    },
+    stop: async () => void await Promise.all(all.map((l) => l.stop())),
   };
 }

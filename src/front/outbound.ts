@@ -1,4 +1,4 @@
-import type { Transport } from "./transport.ts";
+import type { Transport } from "../runtime/types.ts";
 
 /**
  * Bytes on their way to one client. Everything written in one turn of the event loop goes to

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Server } from "bun";
+import type { Listener, Runtime } from "../runtime/types.ts";
 import { STATUS_PAGE } from "./status_page.ts";
 import { connz, metrics, type MonitorState, subsz, varz } from "./views.ts";
 
@@ -8,10 +8,7 @@ export interface MonitorSource extends MonitorState {
   notReady(): Promise<string | null>;
 }
 
-export interface MonitorServer {
-  readonly port: number;
-  stop(): Promise<void>;
-}
+export type MonitorServer = Listener;
 
 const number = (value: string | undefined, fallback: number, max: number): number => {
   const n = Number(value);
@@ -19,7 +16,12 @@ const number = (value: string | undefined, fallback: number, max: number): numbe
 };
 
 /** HTTP monitoring with Hono: health, JSON views like nats-server's, Prometheus, a status page. */
-export function startMonitor(host: string, port: number, state: MonitorSource): MonitorServer {
+export function startMonitor(
+  runtime: Runtime,
+  host: string,
+  port: number,
+  state: MonitorSource,
+): MonitorServer {
   const app = new Hono();
   app.get("/", (c) => c.html(STATUS_PAGE));
   app.get("/healthz", async (c) => {
@@ -40,11 +42,5 @@ export function startMonitor(host: string, port: number, state: MonitorSource): 
     "/metrics",
     (c) => c.text(metrics(state), 200, { "Content-Type": "text/plain; version=0.0.4" }),
   );
-  const server: Server<undefined> = Bun.serve({ hostname: host, port, fetch: app.fetch });
-  return {
-    get port() {
-      return server.port ?? port;
-    },
-    stop: () => server.stop(true),
-  };
+  return runtime.serveHttp({ host, port }, (req) => app.fetch(req));
 }

@@ -1,5 +1,9 @@
 import { TopicError } from "../errors.ts";
-import { INTERNAL_PREFIX } from "../nats/names.ts";
+/**
+ * First token of every subject jetmq uses internally (src/nats/names.ts builds them all from
+ * it): never subscribable or publishable by clients.
+ */
+export const INTERNAL_PREFIX = "$JETMQ";
 
 // MQTT topic ⇄ NATS subject, exactly as nats-server maps them (DESIGN.md table): levels are
 // joined with ".", and an empty level becomes the token "/". Failures are returned as values.

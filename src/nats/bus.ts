@@ -1,6 +1,6 @@
+import type { QoS } from "../mqtt/session.ts";
 import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { StorePipeline } from "./store_pipeline.ts";
-import type { QoS } from "./sessions.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
 
 /** The header nats-server's MQTT puts on MQTT-originated messages: the publish QoS. */
@@ -49,16 +49,20 @@ export class Bus {
   onLocalPublish: BusMessageHandler = () => {};
   #local = new Map<string, (payload: Uint8Array) => void>();
 
-  constructor(readonly nc: NatsConnection, readonly stores: StorePipeline) {}
+  readonly #nc: NatsConnection;
+
+  constructor(nc: NatsConnection, readonly stores: StorePipeline) {
+    this.#nc = nc;
+  }
 
   /** Largest payload NATS accepts; MQTT payloads over it cannot be forwarded. */
   get maxPayload(): number {
-    return this.nc.info?.max_payload ?? 1024 * 1024;
+    return this.#nc.info?.max_payload ?? 1024 * 1024;
   }
 
   /** Publishes an MQTT message to NATS subscribers, tagged with its QoS. */
   publish(subject: string, payload: Uint8Array, qos: QoS, stored = false): void {
-    this.nc.publish(subject, payload, { headers: (stored ? storedHeaders : plainHeaders)[qos] });
+    this.#nc.publish(subject, payload, { headers: (stored ? storedHeaders : plainHeaders)[qos] });
     this.onLocalPublish({ subject, data: payload, qos, stored, reply: undefined });
   }
 
@@ -91,12 +95,12 @@ export class Bus {
 
   /** Acknowledges a message a JetStream consumer delivered. */
   ack(reply: string): void {
-    this.nc.publish(reply, ACK);
+    this.#nc.publish(reply, ACK);
   }
 
   /** Hands a JetStream delivery back for redelivery now. */
   nak(reply: string): void {
-    this.nc.publish(reply, NAK);
+    this.#nc.publish(reply, NAK);
   }
 
   /**
@@ -110,7 +114,7 @@ export class Bus {
       return true;
     }
     try {
-      await this.nc.request(subject, payload, { timeout: timeoutMs });
+      await this.#nc.request(subject, payload, { timeout: timeoutMs });
       return true;
     } catch {
       return false;
@@ -119,11 +123,11 @@ export class Bus {
 
   /** Publishes an internal control message (no QoS header). */
   notify(subject: string, payload: Uint8Array): void {
-    this.nc.publish(subject, payload);
+    this.#nc.publish(subject, payload);
   }
 
   subscribe(subject: string, onMessage: BusMessageHandler): BusSubscription {
-    return this.nc.subscribe(subject, {
+    return this.#nc.subscribe(subject, {
       callback: (err, msg) => {
         if (err) return;
         const h = msg.headers;
@@ -140,6 +144,6 @@ export class Bus {
   }
 
   async flush(): Promise<void> {
-    await this.nc.flush();
+    await this.#nc.flush();
   }
 }

@@ -1,6 +1,15 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import type { Subprocess } from "bun";
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { connect } from "node:net";
+import { delimiter, isAbsolute, join, resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { NatsSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 
@@ -30,7 +39,7 @@ const READY_TIMEOUT_MS = 15_000;
 
 /** Starts nats-server with JetStream on loopback, data in `dataDir`, and waits until it listens. */
 export async function startEmbeddedNats(opts: EmbeddedOptions): Promise<EmbeddedNats> {
-  const bin = Bun.which(opts.bin);
+  const bin = findExecutable(opts.bin);
   if (!bin) throw new NatsSetupError(`Cannot find "${opts.bin}". ${INSTALL_HINT}`);
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -39,33 +48,38 @@ export async function startEmbeddedNats(opts: EmbeddedOptions): Promise<Embedded
 
   const tail: string[] = [];
   let stopping = false;
-  const proc = Bun.spawn([bin, "-c", conf], { stdout: "ignore", stderr: "pipe" });
-  void pipeLines(proc, (line) => {
+  const proc = spawn(bin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
+  const pid = proc.pid ?? 0;
+  pipeLines(proc, (line) => {
     tail.push(line);
     if (tail.length > 20) tail.shift();
     opts.log.debug("nats.embedded.log", { line });
   });
-  void proc.exited.then((code) => {
+  const exited = new Promise<number | null>((done) => {
+    proc.once("exit", (code) => done(code));
+    proc.once("error", () => done(-1));
+  });
+  void exited.then((code) => {
     if (!stopping) {
       opts.log.error("nats.embedded.exited", { code, lastLines: tail.slice(-5) });
       opts.onExit?.(code);
     }
   });
 
-  const port = await waitForPort(proc, dataDir, opts.port, tail);
+  const port = await waitForPort(proc, exited, dataDir, opts.port, tail);
   const url = `nats://127.0.0.1:${port}`;
-  opts.log.info("nats.embedded.started", { url, pid: proc.pid, dataDir });
+  opts.log.info("nats.embedded.started", { url, pid, dataDir });
   return {
     url,
-    pid: proc.pid,
+    pid,
     async stop() {
       if (stopping) return;
       stopping = true;
       proc.kill("SIGTERM");
       const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-      await proc.exited;
+      await exited;
       clearTimeout(timer);
-      opts.log.info("nats.embedded.stopped", { pid: proc.pid });
+      opts.log.info("nats.embedded.stopped", { pid });
     },
   };
 }
@@ -83,21 +97,24 @@ function natsConfig(dataDir: string, port: number, jetstream: boolean): string {
 }
 
 async function waitForPort(
-  proc: Subprocess,
+  proc: ChildProcess,
+  exited: Promise<number | null>,
   dataDir: string,
   port: number,
   tail: string[],
 ): Promise<number> {
+  let exitCode: number | null | undefined;
+  void exited.then((code) => (exitCode = code));
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) {
+    if (exitCode !== undefined) {
       throw new NatsSetupError(
-        `Embedded nats-server exited with code ${proc.exitCode}: ${tail.slice(-3).join(" | ")}`,
+        `Embedded nats-server exited with code ${exitCode}: ${tail.slice(-3).join(" | ")}`,
       );
     }
-    const listening = port === 0 ? readPortsFile(dataDir, proc.pid) : port;
+    const listening = port === 0 ? readPortsFile(dataDir, proc.pid ?? 0) : port;
     if (listening && (await canConnect(listening))) return listening;
-    await Bun.sleep(50);
+    await sleep(50);
   }
   proc.kill("SIGKILL");
   throw new NatsSetupError(`Embedded nats-server did not listen within ${READY_TIMEOUT_MS} ms`);
@@ -115,24 +132,39 @@ function readPortsFile(dir: string, pid: number): number | null {
   }
 }
 
-async function canConnect(port: number): Promise<boolean> {
-  try {
-    const socket = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-    socket.end();
-    return true;
-  } catch {
-    return false;
-  }
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.end();
+      done(true);
+    });
+    socket.once("error", () => done(false));
+  });
 }
 
-async function pipeLines(proc: Subprocess, onLine: (line: string) => void): Promise<void> {
-  const stream = proc.stderr;
-  if (!stream || typeof stream === "number") return;
+function pipeLines(proc: ChildProcess, onLine: (line: string) => void): void {
   const decoder = new TextDecoder();
   let rest = "";
-  for await (const chunk of stream as ReadableStream<Uint8Array>) {
+  proc.stderr?.on("data", (chunk: Uint8Array) => {
     const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
     rest = lines.pop() ?? "";
     for (const line of lines) if (line.trim()) onLine(line);
+  });
+}
+
+/** The path of an executable: `name` itself when it holds a slash, else found on PATH. */
+export function findExecutable(name: string): string | null {
+  const candidates = name.includes("/") || isAbsolute(name)
+    ? [name]
+    : (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  for (const path of candidates) {
+    try {
+      accessSync(path, constants.X_OK);
+      return resolve(path);
+    } catch {
+      // not here
+    }
   }
+  return null;
 }

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
+import { INTERNAL_PREFIX } from "../mqtt/topic_map.ts";
 
 // Every bucket, stream, subject and durable name jetmq uses is built here and nowhere else.
 // Changing one of these strings is a data migration: test/names_test.ts pins them.
 
-/** First subject token of everything internal; never subscribable or publishable by clients. */
-export const INTERNAL_PREFIX = "$JETMQ";
+/** First subject token of everything internal (defined with the topic rules that protect it). */
+export { INTERNAL_PREFIX };
 
 /** KV bucket holding one session record per client id. */
 export const SESSIONS_BUCKET = "jetmq_sessions";

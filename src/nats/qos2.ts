@@ -1,28 +1,7 @@
 import type { KV } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
+import type { HeldMessage, Release } from "../mqtt/session.ts";
 import { qos2Key } from "./names.ts";
-
-/** A QoS 2 message received from a client, kept until its PUBREL. */
-export interface HeldMessage {
-  subject: string;
-  /** Base64. */
-  payload: string;
-  retain: boolean;
-}
-
-/** A QoS 2 delivery the client has received (PUBREC): only PUBREL may be sent for it now. */
-export interface Release {
-  readonly packetId: number;
-  /** Stream sequence of the stored message; 0 for messages that never were. */
-  readonly streamSeq: number;
-  /** Milliseconds since the epoch of the PUBREC, for resending in order. */
-  readonly at: number;
-  /**
-   * Where JetStream takes the acknowledgement of the stored message; absent for messages that
-   * never were stored (and in records written before it was kept).
-   */
-  readonly ack?: string;
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -52,14 +31,22 @@ export class Qos2Store {
     }
   }
 
-  /** The held message and its revision, or null when there is none (already released). */
+  /**
+   * The held message, or null when there is none (already released), with the JetStream
+   * message id of its release: (session, id, revision), so that a release retried after a crash
+   * between the store and the forget is stored once.
+   */
   async held(
     key: string,
     packetId: number,
-  ): Promise<{ message: HeldMessage; revision: number } | null> {
-    const e = await this.inbound.get(qos2Key(key, packetId));
+  ): Promise<{ message: HeldMessage; msgId: string } | null> {
+    const k = qos2Key(key, packetId);
+    const e = await this.inbound.get(k);
     if (!e || e.operation !== "PUT" || e.length === 0) return null;
-    return { message: JSON.parse(decoder.decode(e.value)) as HeldMessage, revision: e.revision };
+    return {
+      message: JSON.parse(decoder.decode(e.value)) as HeldMessage,
+      msgId: `${k}.${e.revision}`,
+    };
   }
 
   async forget(key: string, packetId: number): Promise<void> {

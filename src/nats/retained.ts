@@ -1,3 +1,4 @@
+import type { QoS } from "../mqtt/session.ts";
 import { type MsgHdrs, nanos } from "@nats-io/transport-node";
 import {
   AckPolicy,
@@ -7,7 +8,6 @@ import {
 } from "@nats-io/jetstream";
 import { QOS_HEADER } from "./bus.ts";
 import { RETAINED_STREAM, RETAINED_SUBJECT_PREFIX, retainedSubject } from "./names.ts";
-import type { QoS } from "./sessions.ts";
 
 /** A retained message as a lookup returns it. */
 export interface RetainedMessage {

@@ -1,33 +1,8 @@
 import type { KV, KvEntry } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { StoreConflictError } from "../errors.ts";
-
-export type QoS = 0 | 1 | 2;
-
-/** What JetStream holds for one client id. The owner fences writes after a takeover. */
-export interface SessionRecord {
-  v: 1;
-  clientId: string;
-  clean: boolean;
-  protocolVersion: number;
-  subscriptions: Record<string, QoS>;
-  owner: { instance: string; connection: string } | null;
-  connectedAt: string;
-  /** When this claim took the session from a live owner; null when nobody held it. */
-  takeoverAt?: string | null;
-  /** Published if the connection ends without DISCONNECT [MQTT-3.1.2-8]. */
-  will?: WillRecord | null;
-}
-
-/** A Last Will, as CONNECT gave it. */
-export interface WillRecord {
-  /** NATS subject of the will topic. */
-  subject: string;
-  /** Base64. */
-  payload: string;
-  qos: QoS;
-  retain: boolean;
-}
+import type { SessionRecord } from "../mqtt/session.ts";
+import { sessionKey } from "./names.ts";
 
 export interface ClaimResult {
   record: SessionRecord;
@@ -43,6 +18,11 @@ const decoder = new TextDecoder();
 /** Session records in the sessions KV bucket, every write a compare-and-set. */
 export class SessionStore {
   constructor(readonly kv: KV) {}
+
+  /** The key a client id's session is stored under. */
+  keyOf(clientId: string): string {
+    return sessionKey(clientId);
+  }
 
   async get(key: string): Promise<SessionRecord | null> {
     return decode(await this.kv.get(key));

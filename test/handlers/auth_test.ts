@@ -1,3 +1,4 @@
+import type { SessionRef } from "../../src/mqtt/session.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -7,12 +8,13 @@ import type { IConnectPacket } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
 import { publish } from "../../handlers/publish.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
-import type { Effect, SessionRef } from "../../handlers/types.ts";
+import type { Effect } from "../../handlers/types.ts";
 import { AuthContext } from "../../src/auth/auth_context.ts";
 import { filterCovers, topicMatches } from "../../src/auth/filter_match.ts";
 import { Permissions } from "../../src/auth/permissions.ts";
 import { buildConfig } from "../../src/config.ts";
 import { ConfigError } from "../../src/errors.ts";
+import { bunRuntime } from "../../src/runtime/bun/runtime.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "jetmq-auth-"));
@@ -40,10 +42,8 @@ beforeAll(async () => {
       tokens: [{ name: "dash", token_sha256: createHash("sha256").update("tok").digest("hex") }],
     }),
   );
-  auth = new AuthContext(
-    buildConfig({ users_file: usersFile, max_client_id_length: 20, max_connections: 5 }),
-  );
-  env = await handlerEnv({ auth });
+  auth = new AuthContext(buildConfig({ users_file: usersFile }), bunRuntime.passwords);
+  env = await handlerEnv({ auth, limits: { maxClientIdLength: 20, maxConnections: 5 } });
 });
 afterAll(async () => {
   await env[Symbol.asyncDispose]();
@@ -124,8 +124,11 @@ describe("authentication", () => {
   });
 
   test("an address with too many failures is closed without a password check", async () => {
-    const strict = new AuthContext(buildConfig({ users_file: usersFile, auth_failures: 2 }));
-    const ctx = { ...env.ctx(null, "flood"), auth: strict, remoteAddress: "10.9.9.9:1" };
+    const strict = new AuthContext(
+      buildConfig({ users_file: usersFile, auth_failures: 2 }),
+      bunRuntime.passwords,
+    );
+    const ctx = { ...env.ctx(null, "flood"), admission: strict, remoteAddress: "10.9.9.9:1" };
     const bad = {
       cmd: "connect",
       protocolId: "MQTT",
@@ -149,19 +152,23 @@ describe("authentication", () => {
   test("a users file that is wrong stops start-up naming the problem", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ users: [{ username: "u", password: "plain text" }] }));
-    expect(() => new AuthContext(buildConfig({ users_file: bad }))).toThrow(ConfigError);
-    expect(() => new AuthContext(buildConfig({ users_file: bad }))).toThrow(/bcrypt hash/);
+    const load = () => new AuthContext(buildConfig({ users_file: bad }), bunRuntime.passwords);
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(/bcrypt hash/);
   });
 });
 
 describe("authorization", () => {
-  /** device-1 logs in; the earlier tests took its client id over often: wait out the flap guard. */
+  /**
+   * device-1 logs in; the earlier tests took its client id over often: the flap guard's wait
+   * passes on the handlers' clock, not the test's.
+   */
   async function device(): Promise<SessionRef> {
     for (;;) {
       const fx = await login({ username: "device-1", password: Buffer.from("pw1") });
       const first = fx[0];
       if (first?.kind !== "defer") return bound(fx);
-      await Bun.sleep(first.ms);
+      env.advanceClock(first.ms);
     }
   }
 

@@ -1,8 +1,9 @@
+import type { SessionRef } from "../../src/mqtt/session.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IConnectPacket } from "mqtt-packet";
 import { connect, FLAP_WINDOW_MS } from "../../handlers/connect.ts";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
-import type { Effect, SessionRef } from "../../handlers/types.ts";
+import type { Effect } from "../../handlers/types.ts";
 import { sessionKey, takeoverSubject } from "../../src/nats/names.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 

@@ -30,7 +30,7 @@ const pub = (
   messageId,
 });
 
-const run = async (p: IPublishPacket): Promise<Effect[]> => await publish(p, env.ctx());
+const run = async (p: IPublishPacket): Promise<Effect[]> => await publish(p, env.connected());
 
 describe("publish handler", () => {
   test("QoS 0 reaches NATS subscribers on the mapped subject with Nmqtt-Pub: 0", async () => {

@@ -1,10 +1,10 @@
+import type { SessionRef } from "../../src/mqtt/session.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IConnectPacket } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
 import { puback } from "../../handlers/puback.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
-import type { SessionRef } from "../../handlers/types.ts";
 import { unsubscribe } from "../../handlers/unsubscribe.ts";
 import { consumerName, deliverSubject, MESSAGES_STREAM } from "../../src/nats/names.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
@@ -13,7 +13,7 @@ const MAX_ACK_PENDING = 30_000;
 
 let env: HandlerEnv;
 beforeAll(async () => {
-  env = await handlerEnv({ ackWaitMs: 7000, maxAckPending: MAX_ACK_PENDING });
+  env = await handlerEnv({ ackWaitMs: 7000, limits: { maxAckPending: MAX_ACK_PENDING } });
 });
 afterAll(async () => {
   await env[Symbol.asyncDispose]();
@@ -49,7 +49,7 @@ const sub = (s: SessionRef, messageId: number, subscriptions: Array<[string, 0 |
 
 describe("QoS 1 handlers", () => {
   test("PUBACK completes the delivery with that packet id [MQTT-4.3.2-1]", () => {
-    expect(puback({ cmd: "puback", messageId: 77 }, env.ctx())).toEqual([{
+    expect(puback({ cmd: "puback", messageId: 77 }, env.connected())).toEqual([{
       kind: "acked",
       packetId: 77,
     }]);

@@ -1,10 +1,11 @@
+import type { SessionRef } from "../../src/mqtt/session.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IPublishPacket } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
 import { publish } from "../../handlers/publish.ts";
 import { pubrel } from "../../handlers/qos2_acks.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
-import type { Effect, SessionRef } from "../../handlers/types.ts";
+import type { Effect } from "../../handlers/types.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 import { waitFor } from "../helpers/wait.ts";
 
@@ -12,7 +13,7 @@ let env: HandlerEnv;
 let strict: HandlerEnv;
 beforeAll(async () => {
   env = await handlerEnv();
-  strict = await handlerEnv({ policy: { maxGrantedQos: 1, rejectQos2Publish: true } });
+  strict = await handlerEnv({ limits: { maxGrantedQos: 1, rejectQos2Publish: true } });
 });
 afterAll(async () => {
   await env[Symbol.asyncDispose]();

@@ -1,10 +1,11 @@
+import type { SessionRef } from "../../src/mqtt/session.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IConnectPacket, IPublishPacket } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
 import { instanceLost } from "../../handlers/instance_lost.ts";
 import { publish } from "../../handlers/publish.ts";
-import type { Effect, SessionRef } from "../../handlers/types.ts";
+import type { Effect } from "../../handlers/types.ts";
 import { RetainedStore } from "../../src/nats/retained.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -49,14 +50,14 @@ async function lookup(pattern: string) {
 describe("retained and will handlers", () => {
   test("RETAIN keeps the last message per topic with its QoS; empty deletes it", async () => {
     const t = `r${uid()}`;
-    expect(await settle(publish(retainedPublish(`${t}/a`, "1", 0), env.ctx()))).toBeNull();
-    expect(await settle(publish(retainedPublish(`${t}/a`, "2", 1), env.ctx()))).toEqual({
+    expect(await settle(publish(retainedPublish(`${t}/a`, "1", 0), env.connected()))).toBeNull();
+    expect(await settle(publish(retainedPublish(`${t}/a`, "2", 1), env.connected()))).toEqual({
       cmd: "puback",
       messageId: 3,
     });
-    await settle(publish(retainedPublish(`${t}/b/c`, "3", 0), env.ctx()));
-    await settle(publish(retainedPublish(`${t}/d`, "4", 0), env.ctx()));
-    await settle(publish(retainedPublish(`${t}/d`, "", 0), env.ctx()));
+    await settle(publish(retainedPublish(`${t}/b/c`, "3", 0), env.connected()));
+    await settle(publish(retainedPublish(`${t}/d`, "4", 0), env.connected()));
+    await settle(publish(retainedPublish(`${t}/d`, "", 0), env.connected()));
     expect(await lookup(`${t}.>`)).toEqual([[`${t}.a`, "2", 1], [`${t}.b.c`, "3", 0]]);
     expect(await lookup(`${t}.*`)).toEqual([[`${t}.a`, "2", 1]]);
     expect(await lookup(`${t}.a`)).toEqual([[`${t}.a`, "2", 1]]);

@@ -1,3 +1,4 @@
+import type { Grant, SessionRef } from "../../src/mqtt/session.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IConnectPacket } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
@@ -5,7 +6,6 @@ import { connectionClosed } from "../../handlers/connection_closed.ts";
 import { disconnect } from "../../handlers/disconnect.ts";
 import { pingreq } from "../../handlers/ping.ts";
 import { subscribe } from "../../handlers/subscribe.ts";
-import type { Grant, SessionRef } from "../../handlers/types.ts";
 import { unsubscribe } from "../../handlers/unsubscribe.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 
@@ -119,14 +119,14 @@ describe("subscribe handler", () => {
 
 describe("ping, disconnect and close handlers", () => {
   test("PINGREQ is answered with PINGRESP [MQTT-3.12.4-1]", () => {
-    expect(pingreq({ cmd: "pingreq" }, env.ctx())).toEqual([{
+    expect(pingreq({ cmd: "pingreq" }, env.connected())).toEqual([{
       kind: "send",
       packet: { cmd: "pingresp" },
     }]);
   });
 
   test("DISCONNECT closes gracefully", () => {
-    expect(disconnect({ cmd: "disconnect" }, env.ctx())).toEqual([
+    expect(disconnect({ cmd: "disconnect" }, env.connected())).toEqual([
       { kind: "close", reason: "Client sent DISCONNECT", graceful: true },
     ]);
   });

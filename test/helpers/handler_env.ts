@@ -1,5 +1,6 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { HandlerContext, QosPolicy, SessionRef } from "../../handlers/types.ts";
+import type { HandlerContext, Limits, SessionContext } from "../../handlers/types.ts";
+import type { SessionRef } from "../../src/mqtt/session.ts";
 import { createLogger } from "../../src/log.ts";
 import { Bus } from "../../src/nats/bus.ts";
 import { SessionConsumers } from "../../src/nats/consumers.ts";
@@ -7,9 +8,12 @@ import { Leases } from "../../src/nats/leases.ts";
 import { Qos2Store } from "../../src/nats/qos2.ts";
 import { AuthContext } from "../../src/auth/auth_context.ts";
 import { buildConfig } from "../../src/config.ts";
+import { limitsOf } from "../../src/front/connection_deps.ts";
 import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
 import { SessionStore } from "../../src/nats/sessions.ts";
 import { StorePipeline } from "../../src/nats/store_pipeline.ts";
+import { Takeovers } from "../../src/nats/takeovers.ts";
+import { bunRuntime } from "../../src/runtime/bun/runtime.ts";
 import type { LogRecord } from "./broker.ts";
 import { startNats, type TestNats } from "./nats_server.ts";
 
@@ -23,17 +27,20 @@ export interface HandlerEnv extends AsyncDisposable {
   readonly leases: Leases;
   readonly logs: LogRecord[];
   /** A handler context as the front would build it for one connection. */
-  ctx(session?: SessionRef | null, connectionId?: string): HandlerContext;
+  ctx(session?: null, connectionId?: string): HandlerContext;
+  ctx(session: SessionRef, connectionId?: string): SessionContext;
+  /**
+   * The context of a connected anonymous client with a clean session that is not in the store:
+   * for handlers whose outcome does not depend on the session.
+   */
+  connected(connectionId?: string): SessionContext;
+  /** Moves the handlers' clock (`ctx.now()`) forward, instead of waiting. */
+  advanceClock(ms: number): void;
 }
 
 /** A real nats-server with jetmq's store provisioned, for calling handlers directly. */
 export async function handlerEnv(
-  limits: {
-    ackWaitMs?: number;
-    maxAckPending?: number;
-    policy?: Partial<QosPolicy>;
-    auth?: AuthContext;
-  } = {},
+  opts: { ackWaitMs?: number; limits?: Partial<Limits>; auth?: AuthContext } = {},
 ): Promise<HandlerEnv> {
   const nats = await startNats();
   const nc = await nats.client();
@@ -42,14 +49,31 @@ export async function handlerEnv(
   const store = await provisionStore(nc, { replicas: 1, apiTimeoutMs: 5000, log });
   const bus = new Bus(nc, new StorePipeline(nc, 5000));
   const sessions = new SessionStore(store.sessions);
-  const maxAckPending = limits.maxAckPending ?? 1024;
+  const limits: Limits = { ...limitsOf(buildConfig({})), ...opts.limits };
   const leases = new Leases(store.instances, store.wills);
   const qos2 = new Qos2Store(store.qos2In, store.qos2Out);
-  const openAuth = new AuthContext(buildConfig({}));
-  const policy: QosPolicy = { maxGrantedQos: 2, rejectQos2Publish: false, ...limits.policy };
+  const admission = opts.auth ?? new AuthContext(buildConfig({}), bunRuntime.passwords);
   const consumers = new SessionConsumers(nc, store.jsm, {
-    ackWaitMs: limits.ackWaitMs ?? 30_000,
-    maxAckPending,
+    ackWaitMs: opts.ackWaitMs ?? 30_000,
+    maxAckPending: limits.maxAckPending,
+  });
+  const takeovers = new Takeovers(bus);
+  let offset = 0;
+  const ctx = (session: SessionRef | null = null, connectionId = "conn-1") => ({
+    instanceId: "test-instance",
+    connectionId,
+    remoteAddress: "127.0.0.1:1",
+    session,
+    sessions,
+    consumers,
+    wills: leases,
+    bus,
+    takeovers,
+    qos2,
+    admission,
+    limits,
+    log,
+    now: () => Date.now() + offset,
   });
   return {
     nats,
@@ -60,21 +84,18 @@ export async function handlerEnv(
     consumers,
     leases,
     logs,
-    ctx: (session = null, connectionId = "conn-1") => ({
-      instanceId: "test-instance",
-      connectionId,
-      remoteAddress: "127.0.0.1:1",
-      session,
-      sessions,
-      consumers,
-      leases,
-      bus,
-      maxAckPending,
-      qos2,
-      policy,
-      auth: limits.auth ?? openAuth,
-      log,
-    }),
+    ctx: ctx as HandlerEnv["ctx"],
+    connected: (connectionId = "conn-1") =>
+      ctx({
+        key: `anon-${connectionId}`,
+        clientId: `anon-${connectionId}`,
+        clean: true,
+        generation: 1,
+        protocolVersion: 4,
+        keepalive: 0,
+        identity: { name: null, permissions: null, maxConnections: null },
+      }, connectionId) as SessionContext,
+    advanceClock: (ms) => void (offset += ms),
     [Symbol.asyncDispose]: () => nats.stop(),
   };
 }

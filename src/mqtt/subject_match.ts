@@ -1,4 +1,4 @@
-import { startsWithWildcard } from "../mqtt/topic_map.ts";
+import { startsWithWildcard } from "./topic_map.ts";
 
 /** Does the NATS subject pattern (with `*` and `>`) match the literal subject? */
 export function subjectMatches(pattern: string, subject: string): boolean {
@@ -24,15 +24,16 @@ export function subjectMatches(pattern: string, subject: string): boolean {
  * rule that wildcard filters never match topics beginning with "$" [MQTT-4.7.2-1].
  */
 export function receives(pattern: string, subject: string): boolean {
-  return !hidesDollar(pattern, subject) && subjectMatches(pattern, subject);
+  return !hidesDollar(startsWithWildcard(pattern), subject) && subjectMatches(pattern, subject);
 }
 
-/** A wildcard-first pattern never delivers a "$" subject, though NATS matches it [MQTT-4.7.2-1]. */
-export const hidesDollar = (pattern: string, subject: string): boolean =>
-  isDollar(subject) && startsWithWildcard(pattern);
-
-/** A subject (topic) beginning with "$": only filters that name its first level match it. */
-export const isDollar = (subject: string): boolean => subject.charCodeAt(0) === 36;
+/**
+ * The one place of the rule that wildcard filters never match topics beginning with "$"
+ * [MQTT-4.7.2-1], for MQTT topics and NATS subjects alike: a filter (or subject pattern) whose
+ * first level is a wildcard does not receive `name` when it begins with "$".
+ */
+export const hidesDollar = (wildcardFirst: boolean, name: string): boolean =>
+  wildcardFirst && name.charCodeAt(0) === 36;
 
 function nextDot(str: string, from: number): number {
   const i = str.indexOf(".", from);

@@ -1,7 +1,7 @@
-import { instanceLost } from "../handlers/instance_lost.ts";
-import type { HandlerContext } from "../handlers/types.ts";
-import { describeError } from "./errors.ts";
-import type { Leases } from "./nats/leases.ts";
+import { instanceLost } from "../../handlers/instance_lost.ts";
+import type { HandlerContext } from "../../handlers/types.ts";
+import { describeError } from "../errors.ts";
+import type { Leases } from "../nats/leases.ts";
 
 export interface LeaseKeeper {
   stop(): Promise<void>;

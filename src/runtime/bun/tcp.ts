@@ -1,34 +1,18 @@
-import type { Socket, TCPSocketListener, TLSOptions } from "bun";
-import type { Transport } from "./transport.ts";
-
-/** Receives the transport's events; a Connection implements it. */
-export interface TransportPeer {
-  receive(chunk: Uint8Array): void;
-  drain(): void;
-  transportClosed(): void;
-}
+import type { Socket, TCPSocketListener } from "bun";
+import type { Accept, Listener, ListenOptions, Transport, TransportPeer } from "../types.ts";
+import { bunTls } from "./tls.ts";
 
 interface SocketData {
   peer: TransportPeer | null;
 }
 
-export interface TcpListener {
-  readonly port: number;
-  stop(): void;
-}
-
-/** MQTT over TCP, or TLS with `tls`, with Bun.listen: a thin adapter from Bun's socket. */
-export function listenTcp(
-  host: string,
-  port: number,
-  accept: (transport: Transport) => TransportPeer,
-  tls?: TLSOptions,
-): TcpListener {
-  const kind = tls ? "tls" : "tcp";
+/** MQTT over TCP, or TLS, with Bun.listen: a thin adapter from Bun's socket to a Transport. */
+export function listenTcp(options: ListenOptions, accept: Accept): Listener {
+  const kind = options.tls ? "tls" : "tcp";
   const server: TCPSocketListener<SocketData> = Bun.listen<SocketData>({
-    hostname: host,
-    port,
-    tls,
+    hostname: options.host,
+    port: options.port,
+    tls: bunTls(options.tls),
     data: { peer: null },
     socket: {
       open(socket) {
@@ -53,7 +37,7 @@ export function listenTcp(
     get port() {
       return server.port;
     },
-    stop: () => server.stop(true),
+    stop: () => Promise.resolve(server.stop(true)),
   };
 }
 

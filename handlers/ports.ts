@@ -1,0 +1,85 @@
+import type { AuthResult, Credentials } from "../src/auth/authenticator.ts";
+import type { ClaimResult, HeldMessage, QoS, Release, SessionRecord } from "../src/mqtt/session.ts";
+
+// What handlers need of the world around them, and nothing more: the store, the message bus, the
+// other instances. src/nats implements each of these; tests may hand in their own.
+
+/** Session records, every write a compare-and-set (src/nats/sessions.ts has the contract). */
+export interface SessionStorePort {
+  /** The key a client id's session is stored under. */
+  keyOf(clientId: string): string;
+  get(key: string): Promise<SessionRecord | null>;
+  claim(
+    key: string,
+    build: (previous: SessionRecord | null) => SessionRecord | null,
+  ): Promise<ClaimResult | null>;
+  update(
+    key: string,
+    connection: string,
+    change: (record: SessionRecord) => SessionRecord,
+  ): Promise<SessionRecord | null>;
+  release(key: string, connection: string): Promise<SessionRecord | null>;
+  take(
+    key: string,
+    owns: (record: SessionRecord) => boolean,
+    change: (record: SessionRecord) => SessionRecord | null,
+  ): Promise<SessionRecord | null>;
+}
+
+/** The durable consumers that queue a persistent session's QoS 1/2 messages, per subject. */
+export interface ConsumerPort {
+  ensure(key: string, subject: string): Promise<void>;
+  remove(key: string, subject: string): Promise<void>;
+}
+
+/** Which sessions with a will each instance serves, so a survivor can publish them. */
+export interface WillIndexPort {
+  hasWill(instanceId: string, key: string): Promise<void>;
+  willGone(instanceId: string, key: string): Promise<void>;
+  sessionsWithWill(instanceId: string): Promise<string[]>;
+}
+
+/** Messages out: to NATS subscribers, into the messages stream, as retained. */
+export interface PublisherPort {
+  /** Largest payload NATS accepts. */
+  readonly maxPayload: number;
+  publish(subject: string, payload: Uint8Array, qos: QoS, stored?: boolean): void;
+  /** Resolves to the stream sequence once stored; `msgId` makes a retried store count once. */
+  store(subject: string, payload: Uint8Array, qos: QoS, msgId?: string): Promise<number>;
+  retain(subject: string, payload: Uint8Array, qos: QoS): Promise<number>;
+  /** Acknowledges a stored message a consumer delivered, by its acknowledgement subject. */
+  ack(reply: string): void;
+}
+
+/** Tells the instance holding a session that a newer connection claimed it. */
+export interface TakeoverPort {
+  /**
+   * Resolves true once that instance's connection receives nothing more, false when the
+   * instance is gone (or does not answer in time).
+   */
+  notify(instanceId: string, key: string, generation: number): Promise<boolean>;
+}
+
+/** QoS 2 state that outlives connections and instances. */
+export interface Qos2Port {
+  /** Keeps the message under (session, id) unless something is there; true when it was new. */
+  hold(key: string, packetId: number, message: HeldMessage): Promise<boolean>;
+  /** The held message with the message id that stores its release once, or null. */
+  held(key: string, packetId: number): Promise<{ message: HeldMessage; msgId: string } | null>;
+  forget(key: string, packetId: number): Promise<void>;
+  /** Forgets all QoS 2 state of a session (a clean start). */
+  discard(key: string): Promise<void>;
+  /** The session's deliveries awaiting PUBCOMP, oldest first. */
+  pendingReleases(key: string): Promise<Release[]>;
+}
+
+/** Who may come in: credentials, the per-address guard, the connection counts. */
+export interface AdmissionPort {
+  authenticate(credentials: Credentials): Promise<AuthResult>;
+  /** Why `address` is refused at `now` without a password check (a flood), or null. */
+  refused(address: string, now: number): string | null;
+  /** A failed login from `address` at `now`. */
+  failed(address: string, now: number): void;
+  /** Live connections of this instance: in all, and of the user `name`. */
+  connections(name: string | null): { readonly total: number; readonly ofUser: number };
+}

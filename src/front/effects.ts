@@ -1,0 +1,64 @@
+import type { Packet } from "mqtt-packet";
+import type { Effect } from "../../handlers/types.ts";
+import type { ClientDelivery } from "../delivery/client_delivery.ts";
+import type { SessionRef } from "../mqtt/session.ts";
+
+/** The parts of a connection that effects act on. */
+export interface EffectTarget {
+  send(packet: Packet): void;
+  /** Sends the packet once stored, in order with earlier ones; may ask the caller to wait. */
+  sendWhenStored(pending: Promise<Packet | null>): void | Promise<void>;
+  /** Closes once every pending acknowledgement went out. */
+  close(reason: string, graceful: boolean): Promise<void>;
+  violation(reason: string): void;
+  bind(session: SessionRef): void;
+  /** The connection's delivery, if it has one. */
+  delivery(): ClientDelivery | null;
+  /** The connection's delivery, made on first use; null once the connection ended. */
+  startDelivery(): ClientDelivery | null;
+}
+
+/** Effects applied without waiting on anything (but a full store pipeline). */
+export const SYNC_EFFECTS: ReadonlySet<Effect["kind"]> = new Set<Effect["kind"]>([
+  "send",
+  "acked",
+  "sendWhenStored",
+  "received",
+  "completed",
+]);
+
+/** Does what one effect says to the connection; a promise when the next must wait for it. */
+export function applyEffect(effect: Effect, to: EffectTarget): void | Promise<void> {
+  switch (effect.kind) {
+    case "send":
+      return to.send(effect.packet);
+    case "sendWhenStored":
+      return to.sendWhenStored(effect.pending);
+    case "close":
+      if (effect.violation) return to.violation(effect.reason);
+      return to.close(effect.reason, effect.graceful === true);
+    case "bind":
+      return to.bind(effect.session);
+    case "subscribe":
+      // Delivery starts, and NATS has the subscriptions, before SUBACK goes out.
+      return to.startDelivery()?.add(
+        effect.grants,
+        effect.resume === true,
+        effect.retained === true,
+      );
+    case "sendRetained":
+      return to.delivery()?.sendRetained(effect.grants);
+    case "unsubscribe":
+      return to.delivery()?.remove(effect.filters);
+    case "acked":
+      return to.delivery()?.acked(effect.packetId);
+    case "received":
+      return to.startDelivery()?.received(effect.packetId);
+    case "completed":
+      return to.delivery()?.completed(effect.packetId);
+    case "resendRelease":
+      return to.startDelivery()?.resendRelease(effect.packetId, effect.streamSeq);
+    case "defer":
+      return;
+  }
+}

@@ -1,0 +1,103 @@
+// The vocabulary shared by handlers, delivery and the store: QoS levels, grants, who a session
+// acts as, and what is kept of a session between connections. Types only.
+
+export type QoS = 0 | 1 | 2;
+
+/** What a client may publish and receive; the users file's rules implement it (src/auth). */
+export interface TopicPermissions {
+  canPublish(topic: string): boolean;
+  canSubscribe(filter: string): boolean;
+  /** May a message on `topic` be delivered (a wildcard must not leak a denied topic)? */
+  canReceive(topic: string): boolean;
+  /** False when every topic of every granted filter may be received: no per-message check. */
+  readonly checksDelivery: boolean;
+}
+
+/** Who a connection is, once authenticated. */
+export interface Identity {
+  /** User name or token name; null for anonymous clients. */
+  readonly name: string | null;
+  readonly permissions: TopicPermissions | null;
+  readonly maxConnections: number | null;
+}
+
+/** The session a connection is bound to after CONNECT. */
+export interface SessionRef {
+  /** Store key of the session (derived from the client id by the session store). */
+  readonly key: string;
+  readonly clientId: string;
+  readonly clean: boolean;
+  /** Revision of the claim; a takeover with a higher generation closes this connection. */
+  readonly generation: number;
+  readonly protocolVersion: number;
+  readonly keepalive: number;
+  /** Who authenticated, with what they may publish and receive. */
+  readonly identity: Identity;
+}
+
+/** A filter a client may receive messages for, with the NATS subjects that implement it. */
+export interface Grant {
+  readonly filter: string;
+  readonly qos: QoS;
+  readonly subjects: readonly string[];
+  /**
+   * QoS 1/2 messages come from the session's durable consumers (one per subject), not from
+   * the plain subjects: true for persistent sessions' QoS 1/2 subscriptions.
+   */
+  readonly stored: boolean;
+}
+
+/** What is kept of one client id between connections. The owner fences writes after a takeover. */
+export interface SessionRecord {
+  v: 1;
+  clientId: string;
+  clean: boolean;
+  protocolVersion: number;
+  subscriptions: Record<string, QoS>;
+  owner: { instance: string; connection: string } | null;
+  connectedAt: string;
+  /** When this claim took the session from a live owner; null when nobody held it. */
+  takeoverAt?: string | null;
+  /** Published if the connection ends without DISCONNECT [MQTT-3.1.2-8]. */
+  will?: WillRecord | null;
+}
+
+/** A Last Will, as CONNECT gave it. */
+export interface WillRecord {
+  /** NATS subject of the will topic. */
+  subject: string;
+  /** Base64. */
+  payload: string;
+  qos: QoS;
+  retain: boolean;
+}
+
+/** What claiming a session for a new connection yields. */
+export interface ClaimResult {
+  record: SessionRecord;
+  /** Revision of the claiming write: grows with every claim, across deletes too. */
+  generation: number;
+  previous: SessionRecord | null;
+}
+
+/** A QoS 2 message received from a client, kept until its PUBREL. */
+export interface HeldMessage {
+  subject: string;
+  /** Base64. */
+  payload: string;
+  retain: boolean;
+}
+
+/** A QoS 2 delivery the client has received (PUBREC): only PUBREL may be sent for it now. */
+export interface Release {
+  readonly packetId: number;
+  /** Stream sequence of the stored message; 0 for messages that never were. */
+  readonly streamSeq: number;
+  /** Milliseconds since the epoch of the PUBREC, for resending in order. */
+  readonly at: number;
+  /**
+   * Where JetStream takes the acknowledgement of the stored message; absent for messages that
+   * never were stored (and in records written before it was kept).
+   */
+  readonly ack?: string;
+}
