@@ -79,9 +79,9 @@ describe("config", () => {
   });
 });
 
-describe("README", () => {
+describe("docs/configuration.md", () => {
   test("the configuration table lists every option with its variable and default", async () => {
-    const readme = await Bun.file(new URL("../README.md", import.meta.url)).text();
+    const readme = await Bun.file(new URL("../docs/configuration.md", import.meta.url)).text();
     for (const opt of OPTIONS) {
       const row = readme.split("\n").find((l) =>
         l.split("|")[1]?.trim() === `\`${flagName(opt.key)}\``
