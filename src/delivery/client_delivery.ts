@@ -151,9 +151,7 @@ export class ClientDelivery implements Subscriber {
    * held meanwhile go.
    */
   async sendRetained(grants: readonly Grant[]): Promise<void> {
-    let patterns = 0;
-    for (const g of grants) patterns += g.subjects.length;
-    const sent = patterns > 1 ? new Set<string>() : null;
+    const sent = this.#grants.overlapping ? new Set<string>() : null;
     try {
       for (const g of grants) {
         for (const pattern of g.subjects) {
@@ -240,9 +238,9 @@ export class ClientDelivery implements Subscriber {
       hidesDollar(startsWithWildcard(consumerSubject), subject) ||
       // Overlapping filters: only one consumer delivers a message, the others let it go, and
       // it goes at the highest QoS of them all [MQTT-3.3.5-1].
-      !isCanonical(consumerSubject, wanted.keys(), subject);
+      (this.#grants.overlapping && !isCanonical(consumerSubject, wanted.keys(), subject));
     if (skip || !this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
-    const qos = Math.min(m.qos ?? 1, this.#grants.storedQosFor(subject));
+    const qos = Math.min(m.qos ?? 1, this.#grants.storedQosFor(subject, consumerSubject));
     if (qos === 0) {
       this.out.write(encodePublish(encodeTopic(subject), m.data, 0, false), true);
       this.deps.bus.ack(m.reply);

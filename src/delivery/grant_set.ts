@@ -1,5 +1,8 @@
 import type { Grant, QoS } from "../mqtt/session.ts";
-import { receives } from "../mqtt/subject_match.ts";
+import { patternsOverlap, receives } from "../mqtt/subject_match.ts";
+
+/** Past this many subjects, overlaps are assumed rather than looked for. */
+const OVERLAP_CHECK_LIMIT = 64;
 
 /** A connection's granted filters, and what follows from them for delivery. */
 export class GrantSet {
@@ -8,6 +11,7 @@ export class GrantSet {
   #patternQos = new Map<string, QoS>();
   /** Consumer subject of the stored (persistent QoS 1/2) grants → highest QoS granted on it. */
   #storedQos = new Map<string, QoS>();
+  #overlapping = false;
 
   get grants(): ReadonlyMap<string, Grant> {
     return this.#grants;
@@ -28,12 +32,23 @@ export class GrantSet {
    * matches it [MQTT-3.3.5-1]. `pattern` is one subject known to match (the usual single one).
    */
   qosFor(subject: string, pattern: string): QoS {
-    if (this.#patternQos.size === 1) return this.#patternQos.get(pattern) ?? 0;
+    if (!this.#overlapping) return this.#patternQos.get(pattern) ?? 0;
     return highest(this.#patternQos, subject);
   }
 
-  /** Highest QoS among the stored grants matching `subject`; 0 when none does. */
-  storedQosFor(subject: string): QoS {
+  /** Can one message match two of these subjects (`a/+` and `a/#`)? Then it is sent once. */
+  get overlapping(): boolean {
+    return this.#overlapping;
+  }
+
+  /**
+   * Highest QoS among the stored grants matching `subject`; 0 when none does. `consumerSubject`
+   * is one known to match, when there is one (a message from that consumer).
+   */
+  storedQosFor(subject: string, consumerSubject?: string): QoS {
+    if (consumerSubject !== undefined && !this.#overlapping) {
+      return this.#storedQos.get(consumerSubject) ?? 0;
+    }
     return highest(this.#storedQos, subject);
   }
 
@@ -57,11 +72,22 @@ export class GrantSet {
         if (g.stored) raise(this.#storedQos, s, g.qos);
       }
     }
+    this.#overlapping = anyOverlap([...this.#patternQos.keys()]);
   }
 }
 
 function raise(map: Map<string, QoS>, subject: string, qos: QoS): void {
   map.set(subject, Math.max(map.get(subject) ?? 0, qos) as QoS);
+}
+
+function anyOverlap(patterns: readonly string[]): boolean {
+  if (patterns.length > OVERLAP_CHECK_LIMIT) return true;
+  for (let i = 0; i < patterns.length; i++) {
+    for (let j = i + 1; j < patterns.length; j++) {
+      if (patternsOverlap(patterns[i] as string, patterns[j] as string)) return true;
+    }
+  }
+  return false;
 }
 
 function highest(qosOf: ReadonlyMap<string, QoS>, subject: string): QoS {

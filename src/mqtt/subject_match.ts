@@ -19,6 +19,19 @@ export function subjectMatches(pattern: string, subject: string): boolean {
   return s > subject.length;
 }
 
+/** Can some subject match both patterns? (`a.*` and `a.>` can; `a.>` and `a` cannot.) */
+export function patternsOverlap(a: string, b: string): boolean {
+  const x = a.split(".");
+  const y = b.split(".");
+  for (let i = 0;; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p === undefined || q === undefined) return p === q;
+    if (p === ">" || q === ">") return true;
+    if (p !== "*" && q !== "*" && p !== q) return false;
+  }
+}
+
 /**
  * Does a subscription on `pattern` receive a message on `subject`: NATS matching plus the MQTT
  * rule that wildcard filters never match topics beginning with "$" [MQTT-4.7.2-1].
