@@ -1,5 +1,6 @@
 import type { IConnectPacket } from "mqtt-packet";
 import { connack, ConnackCode } from "../src/mqtt/packets.ts";
+import { hostOf } from "../src/net/cidr.ts";
 import { connectRefusal } from "./connect_rules.ts";
 import type { Grant, Identity, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
 import { TopicError } from "../src/errors.ts";
@@ -120,7 +121,7 @@ async function admit(
   clientId: string,
   ctx: HandlerContext,
 ): Promise<Identity | Effect[]> {
-  const address = ctx.remoteAddress.slice(0, ctx.remoteAddress.lastIndexOf(":"));
+  const address = hostOf(ctx.remoteAddress);
   const refuse = (code: number, reason: string) => {
     ctx.log.warn("client.refused", { clientId, remote: ctx.remoteAddress, code, reason });
     return [send(connack(code, false)), close(reason)];

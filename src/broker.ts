@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "./config.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { Connection } from "./front/connection.ts";
@@ -8,15 +9,17 @@ import { Registry } from "./front/registry.ts";
 import { openListeners } from "./front/listeners.ts";
 import { keepLease } from "./instance/lease_keeper.ts";
 import { closeOnNatsLoss } from "./instance/nats_link.ts";
+import { Readiness } from "./instance/readiness.ts";
+import { untilReady } from "./instance/startup.ts";
 import type { Logger } from "./log.ts";
 import { startMonitor } from "./monitor/server.ts";
 import { Bus } from "./nats/bus.ts";
-import { connectNats } from "./nats/connection.ts";
+import { connectNats, type NatsAccess, redact } from "./nats/connection.ts";
 import { SessionConsumers } from "./nats/consumers.ts";
 import { RetainedStore } from "./nats/retained.ts";
 import { Leases } from "./nats/leases.ts";
 import { Qos2Store } from "./nats/qos2.ts";
-import { checkStore, provisionStore } from "./nats/provision.ts";
+import { checkStore, provisionStore, type StoreHandles } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
 import { StorePipeline } from "./nats/store_pipeline.ts";
 import { Takeovers } from "./nats/takeovers.ts";
@@ -45,6 +48,18 @@ export interface Broker {
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
+/** The NATS servers and credentials from the config. */
+function natsAccess(config: Config, url: string): NatsAccess {
+  return {
+    url,
+    credsFile: config.natsCreds,
+    nkeySeedFile: config.natsNkey,
+    tlsCaFile: config.natsTlsCa,
+    tlsCertFile: config.natsTlsCert,
+    tlsKeyFile: config.natsTlsKey,
+  };
+}
+
 /**
  * Connects to NATS, verifies the store, and opens the MQTT and monitoring listeners: the wiring
  * of one instance, and nothing else.
@@ -58,23 +73,57 @@ export async function startBroker(
   const rt = runtime ?? await currentRuntime();
   const instanceId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const ilog = log.child({ instance: instanceId });
-  const nc = await connectNats({
-    url: natsUrl,
-    name: `jetmq-${instanceId}`,
-    apiTimeoutMs: config.jsApiTimeoutMs,
-    log: ilog,
+  const stats = new Stats();
+  const connections = new Set<Connection>();
+  let nc: NatsConnection | null = null;
+  let fanout: Fanout | null = null;
+  let store: StoreHandles | null = null;
+  const readiness = new Readiness({
+    probe: () => (nc && store ? checkStore(nc, store) : Promise.resolve("starting")),
+    graceMs: config.readyGraceMs,
+    answerWithinMs: Math.min(1000, config.jsApiTimeoutMs),
   });
-  const store = await provisionStore(nc, {
-    replicas: config.streamReplicas,
-    apiTimeoutMs: config.jsApiTimeoutMs,
-    log: ilog,
+  // Up first: while NATS is not ready, /livez answers and /readyz says what start-up waits for.
+  const monitor = await startMonitor(rt, config.host, config.monitorPort, {
+    instanceId,
+    version: pkg.version,
+    stats,
+    nats: () => nc,
+    connections: () => connections,
+    natsSubscriptions: () => fanout?.subjectCount ?? 0,
+    notReady: () => readiness.check(),
   });
+  let ready;
+  try {
+    ready = await untilReady("NATS and JetStream", async () => {
+      const conn = await connectNats({
+        ...natsAccess(config, natsUrl),
+        name: `jetmq-${instanceId}`,
+        apiTimeoutMs: config.jsApiTimeoutMs,
+        log: ilog,
+      });
+      try {
+        const handles = await provisionStore(conn, {
+          replicas: config.streamReplicas,
+          apiTimeoutMs: config.jsApiTimeoutMs,
+          log: ilog,
+        });
+        return { conn, handles };
+      } catch (err) {
+        await conn.close();
+        throw err;
+      }
+    }, { timeoutMs: config.startupTimeoutMs, log: ilog, onWait: (r) => readiness.waiting(r) });
+  } catch (err) {
+    await monitor.stop();
+    throw err;
+  }
+  nc = ready.conn;
+  store = ready.handles;
   const auth = new AuthContext(config, rt.passwords);
   const bus = new Bus(nc, new StorePipeline(nc, config.jsApiTimeoutMs));
-  const stats = new Stats();
   const registry = new Registry();
-  const fanout = new Fanout(bus);
-  const connections = new Set<Connection>();
+  fanout = new Fanout(bus);
   const takeovers = new Takeovers(bus);
   const listening = takeovers.listen(instanceId, (n) => registry.takeover(n.key, n.generation));
   closeOnNatsLoss(nc, () => connections);
@@ -101,21 +150,13 @@ export async function startBroker(
     config.leaseTtlMs,
     handlerContext(deps, `${instanceId}-leases`, "", null),
   );
-  const listeners = openListeners(config, rt, (transport) => {
+  const listeners = await openListeners(config, rt, ilog, (transport) => {
     const conn = new Connection(transport, deps, (ended) => connections.delete(ended));
     connections.add(conn);
     stats.connectionsTotal++;
     return conn;
   });
-  const monitor = startMonitor(rt, config.host, config.monitorPort, {
-    instanceId,
-    version: pkg.version,
-    stats,
-    nc,
-    connections: () => connections,
-    natsSubscriptions: () => fanout.subjectCount,
-    notReady: () => checkStore(nc, store),
-  });
+  readiness.ready();
   ilog.info("broker.started", {
     version: pkg.version,
     runtime: `${rt.name} ${rt.version}`,
@@ -123,7 +164,8 @@ export async function startBroker(
     mqtts: listeners.tlsPort === null ? undefined : `${config.host}:${listeners.tlsPort}`,
     ws: `${config.host}:${listeners.wsPort}/mqtt`,
     monitor: `${config.host}:${monitor.port}`,
-    nats: natsUrl,
+    nats: redact(natsUrl),
+    replicas: store.replicas,
   });
 
   return {
@@ -135,7 +177,7 @@ export async function startBroker(
     natsUrl,
     stats,
     connections: () => connections,
-    natsSubscriptionCount: () => fanout.subjectCount,
+    natsSubscriptionCount: () => fanout?.subjectCount ?? 0,
     reloadUsers() {
       auth.reload();
       ilog.info("users.reloaded", { file: config.usersFile });
@@ -149,7 +191,7 @@ export async function startBroker(
       await leaseKeeper.stop();
       await monitor.stop();
       bus.stores.close();
-      await nc.drain();
+      await ready.conn.drain();
       ilog.info("broker.stopped", { connectionsLeft: connections.size });
     },
   };

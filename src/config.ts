@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { ConfigError } from "./errors.ts";
 import { LOG_LEVELS } from "./log.ts";
 import { parseDuration, parseSize } from "./config_values.ts";
+import { AddressList } from "./net/cidr.ts";
 import { type Config, OPTIONS, type OptionSpec } from "./config_options.ts";
 
 // Only this module reads env, flags and files.
@@ -45,6 +46,16 @@ export function buildConfig(raw: Readonly<Record<string, string | number>>): Con
   if ((config.tlsCert === null) !== (config.tlsKey === null)) {
     throw new ConfigError('Options "tls_cert" and "tls_key" go together: set both or neither', {
       option: config.tlsCert === null ? "tls_cert" : "tls_key",
+    });
+  }
+  if (config.proxyProtocol && config.proxyTrusted.size === 0) {
+    throw new ConfigError('Option "proxy_protocol" needs "proxy_trusted": whose headers to trust', {
+      option: "proxy_trusted",
+    });
+  }
+  if ((config.natsTlsCert === null) !== (config.natsTlsKey === null)) {
+    throw new ConfigError('Options "nats_tls_cert" and "nats_tls_key" go together', {
+      option: config.natsTlsCert === null ? "nats_tls_cert" : "nats_tls_key",
     });
   }
   for (
@@ -139,9 +150,15 @@ function parseValue(opt: OptionSpec, value: string): unknown {
       return value.length > 0 ? value : fail("a non-empty string");
     case "url":
       if (value === "") return null;
-      return /^(nats|tls|wss?):\/\/[^\s]+$|^[\w.-]+:\d+$/.test(value)
+      return value.split(",").every((u) =>
+          /^(nats|tls|wss?):\/\/[^\s,]+$|^[\w.-]+:\d+$/.test(u.trim())
+        )
         ? value
-        : fail("a NATS URL such as nats://127.0.0.1:4222");
+        : fail("NATS URLs such as nats://127.0.0.1:4222, comma-separated");
+    case "addresses": {
+      const list = AddressList.parse(value);
+      return typeof list === "string" ? fail(`addresses or CIDR networks, not "${list}"`) : list;
+    }
     case "port": {
       const n = Number(value);
       return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : fail("a port from 0 to 65535");

@@ -1,4 +1,5 @@
 import { LOG_LEVELS, type LogLevel } from "./log.ts";
+import type { AddressList } from "./net/cidr.ts";
 
 /** What an option of each kind holds once parsed (config.ts parses and validates). */
 export interface KindTypes {
@@ -14,6 +15,7 @@ export interface KindTypes {
   bool: boolean;
   path: string | null;
   limit: number;
+  addresses: AddressList;
 }
 
 export type Kind = keyof KindTypes;
@@ -79,7 +81,50 @@ export const OPTIONS = [
     field: "natsUrl",
     kind: "url",
     fallback: "",
-    help: "NATS server URL; empty starts an embedded nats-server with JetStream",
+    help: "NATS server URLs, comma-separated (user:password@ or token@ allowed); " +
+      "empty starts an embedded nats-server with JetStream",
+  },
+  {
+    key: "nats_creds",
+    field: "natsCreds",
+    kind: "path",
+    fallback: "",
+    help: "NATS credentials file (.creds: user JWT and NKey seed)",
+  },
+  {
+    key: "nats_nkey",
+    field: "natsNkey",
+    kind: "path",
+    fallback: "",
+    help: "file holding an NKey seed (SU…) to authenticate to NATS with",
+  },
+  {
+    key: "nats_tls_ca",
+    field: "natsTlsCa",
+    kind: "path",
+    fallback: "",
+    help: "PEM CA that signed the NATS servers' certificates (turns TLS to NATS on)",
+  },
+  {
+    key: "nats_tls_cert",
+    field: "natsTlsCert",
+    kind: "path",
+    fallback: "",
+    help: "PEM client certificate for NATS servers that verify clients (with nats_tls_key)",
+  },
+  {
+    key: "nats_tls_key",
+    field: "natsTlsKey",
+    kind: "path",
+    fallback: "",
+    help: "PEM private key of nats_tls_cert",
+  },
+  {
+    key: "startup_timeout",
+    field: "startupTimeoutMs",
+    kind: "duration",
+    fallback: "2m",
+    help: "how long start-up waits for NATS and JetStream to be ready before giving up",
   },
   {
     key: "data_dir",
@@ -108,6 +153,27 @@ export const OPTIONS = [
     kind: "port",
     fallback: "8222",
     help: "HTTP monitoring port (0: any)",
+  },
+  {
+    key: "ready_grace",
+    field: "readyGraceMs",
+    kind: "duration",
+    fallback: "10s",
+    help: "/readyz stays ready this long after JetStream last answered (rides out elections)",
+  },
+  {
+    key: "proxy_protocol",
+    field: "proxyProtocol",
+    kind: "bool",
+    fallback: "false",
+    help: "TCP and TLS listeners expect a PROXY protocol v1/v2 header from proxy_trusted",
+  },
+  {
+    key: "proxy_trusted",
+    field: "proxyTrusted",
+    kind: "addresses",
+    fallback: "",
+    help: "addresses and networks (CIDR, comma-separated) of trusted load balancers and proxies",
   },
   {
     key: "max_packet_size",

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
 import type { Accept, Listener, Runtime, TlsSettings } from "../runtime/types.ts";
+import { proxyPreface } from "./proxy_preface.ts";
 import { mqttOverWebSocket } from "./ws.ts";
 
 /** The MQTT listeners of an instance; a port is null when that listener is off. */
@@ -22,14 +24,26 @@ function tlsSettings(config: Config): TlsSettings | undefined {
 }
 
 /** Opens TCP, TLS and WebSocket listeners as configured; every one hands sockets to `accept`. */
-export function openListeners(config: Config, runtime: Runtime, accept: Accept): Listeners {
+export async function openListeners(
+  config: Config,
+  runtime: Runtime,
+  log: Logger,
+  accept: Accept,
+): Promise<Listeners> {
   const tls = tlsSettings(config);
   const host = config.host;
-  const tcp = tls && config.tlsOnly ? null : runtime.listenTcp({ host, port: config.port }, accept);
-  const secure = tls ? runtime.listenTcp({ host, port: config.tlsPort, tls }, accept) : null;
-  const ws = runtime.serveHttp(
+  const preface = config.proxyProtocol
+    ? proxyPreface(config.proxyTrusted, config.connectTimeoutMs, log)
+    : undefined;
+  const tcp = tls && config.tlsOnly
+    ? null
+    : await runtime.listenTcp({ host, port: config.port, preface }, accept);
+  const secure = tls
+    ? await runtime.listenTcp({ host, port: config.tlsPort, tls, preface }, accept)
+    : null;
+  const ws = await runtime.serveHttp(
     { host, port: config.wsPort, tls: config.wsTls ? tls : undefined },
-    mqttOverWebSocket(accept),
+    mqttOverWebSocket(accept, config.proxyTrusted),
   );
   const all = [tcp, secure, ws].filter((l): l is Listener => l !== null);
   return {

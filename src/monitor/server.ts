@@ -1,10 +1,10 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Listener, Runtime } from "../runtime/types.ts";
 import { STATUS_PAGE } from "./status_page.ts";
 import { connz, metrics, type MonitorState, subsz, varz } from "./views.ts";
 
 export interface MonitorSource extends MonitorState {
-  /** Null when ready, else what is not: NATS down, a stream or bucket not answering. */
+  /** Null when ready for new clients, else why not (starting, draining, JetStream silent). */
   notReady(): Promise<string | null>;
 }
 
@@ -21,15 +21,20 @@ export function startMonitor(
   host: string,
   port: number,
   state: MonitorSource,
-): MonitorServer {
+): Promise<MonitorServer> {
   const app = new Hono();
   app.get("/", (c) => c.html(STATUS_PAGE));
-  app.get("/healthz", async (c) => {
+  // Liveness: this process answers, so it serves its clients; restart it only when this fails.
+  app.get("/livez", (c) => c.json({ status: "ok", uptime_ms: Date.now() - state.stats.startedAt }));
+  // Readiness: send it new clients. The load balancer checks this one (/healthz is its alias).
+  const ready = async (c: Context) => {
     const problem = await state.notReady();
     return problem === null
       ? c.json({ status: "ok" }, 200)
       : c.json({ status: "unavailable", reason: problem }, 503);
-  });
+  };
+  app.get("/readyz", ready);
+  app.get("/healthz", ready);
   app.get("/varz", (c) => c.json(varz(state)));
   app.get("/connz", (c) =>
     c.json(connz(state, {

@@ -7,7 +7,8 @@ export interface MonitorState {
   readonly instanceId: string;
   readonly version: string;
   readonly stats: Stats;
-  readonly nc: NatsConnection;
+  /** Null until start-up has connected to NATS. */
+  nats(): NatsConnection | null;
   connections(): ReadonlySet<Connection>;
   natsSubscriptions(): number;
 }
@@ -38,12 +39,17 @@ export function varz(s: MonitorState): Record<string, unknown> {
     out_bytes: s.stats.bytesOut,
     dropped_qos0: s.stats.droppedQos0,
     protocol_errors: s.stats.protocolErrors,
-    nats: {
-      server: s.nc.getServer(),
-      server_id: s.nc.info?.server_id,
-      version: s.nc.info?.version,
-      jetstream: s.nc.info?.jetstream ?? false,
-    },
+    nats: natsInfo(s.nats()),
+  };
+}
+
+function natsInfo(nc: NatsConnection | null): Record<string, unknown> | null {
+  if (!nc) return null;
+  return {
+    server: nc.getServer(),
+    server_id: nc.info?.server_id,
+    version: nc.info?.version,
+    jetstream: nc.info?.jetstream ?? false,
   };
 }
 

@@ -1,22 +1,70 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import {
+  type Authenticator,
+  connect,
+  type ConnectionOptions,
+  credsAuthenticator,
+  type NatsConnection,
+  nkeyAuthenticator,
+} from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { NatsSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { INBOX_PREFIX } from "./names.ts";
 
-export interface NatsOptions {
-  url: string;
-  name: string;
-  apiTimeoutMs: number;
-  log: Logger;
+/** How to reach and authenticate to NATS; user and password or a token go in the URLs. */
+export interface NatsAccess {
+  /** One or more URLs, comma-separated (every server of a cluster, ideally). */
+  readonly url: string;
+  readonly credsFile?: string | null;
+  readonly nkeySeedFile?: string | null;
+  readonly tlsCaFile?: string | null;
+  readonly tlsCertFile?: string | null;
+  readonly tlsKeyFile?: string | null;
 }
 
-/** Connects to NATS and checks that JetStream answers; a clear error when it does not. */
+export interface NatsOptions extends NatsAccess {
+  readonly name: string;
+  readonly apiTimeoutMs: number;
+  readonly log: Logger;
+}
+
+/** The servers of a comma-separated URL list, as nats.js takes them. */
+export const natsServers = (url: string): string[] =>
+  url.split(",").map((u) => u.trim()).filter(Boolean);
+
+/** Connection options for NATS: credentials, TLS, and the URLs with what they carry. */
+export function accessOptions(access: NatsAccess): Partial<ConnectionOptions> {
+  const authenticator: Authenticator[] = [];
+  if (access.credsFile) authenticator.push(credsAuthenticator(readFileSync(access.credsFile)));
+  if (access.nkeySeedFile) {
+    const seed = readFileSync(access.nkeySeedFile, "utf8").trim();
+    authenticator.push(nkeyAuthenticator(new TextEncoder().encode(seed)));
+  }
+  const tls = access.tlsCaFile || access.tlsCertFile
+    ? {
+      ...(access.tlsCaFile ? { caFile: access.tlsCaFile } : {}),
+      ...(access.tlsCertFile ? { certFile: access.tlsCertFile } : {}),
+      ...(access.tlsKeyFile ? { keyFile: access.tlsKeyFile } : {}),
+    }
+    : undefined;
+  return {
+    servers: natsServers(access.url),
+    ...(authenticator.length > 0 ? { authenticator } : {}),
+    ...(tls ? { tls } : {}),
+  };
+}
+
+/**
+ * Connects to NATS and checks that JetStream answers. A server that does not run JetStream at
+ * all is a setup error; one whose JetStream does not answer yet (a cluster forming or electing)
+ * throws what it said, for the start-up loop to try again.
+ */
 export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
     nc = await connect({
-      servers: opts.url,
+      ...accessOptions(opts),
       name: opts.name,
       inboxPrefix: INBOX_PREFIX,
       // Local subscribers get this instance's own publishes directly (Bus.onLocalPublish).
@@ -26,22 +74,29 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
       timeout: opts.apiTimeoutMs,
     });
   } catch (cause) {
-    throw new NatsSetupError(`Cannot connect to NATS at "${opts.url}"`, {}, { cause });
+    throw new NatsSetupError(`Cannot connect to NATS at "${redact(opts.url)}"`, {}, { cause });
+  }
+  if (nc.info?.jetstream !== true) {
+    await nc.close();
+    throw new NatsSetupError(
+      `JetStream is not enabled on NATS at "${redact(opts.url)}": start nats-server with -js ` +
+        `(or "jetstream {}" in its config)`,
+    );
   }
   try {
     const jsm = await jetstreamManager(nc, { timeout: opts.apiTimeoutMs });
     await jsm.getAccountInfo();
-  } catch (cause) {
+  } catch (err) {
     await nc.close();
-    throw new NatsSetupError(
-      `JetStream is not enabled on NATS at "${opts.url}": start nats-server with -js ` +
-        `(or "jetstream {}" in its config)`,
-      {},
-      { cause },
-    );
+    throw err;
   }
   watchStatus(nc, opts.log);
   return nc;
+}
+
+/** A URL list without the passwords and tokens it may carry, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/[^@/,]*@/g, "//***@");
 }
 
 function watchStatus(nc: NatsConnection, log: Logger): void {

@@ -50,7 +50,7 @@ export async function provisionStore(
 ): Promise<StoreHandles> {
   const js = jetstream(nc, { timeout: opts.apiTimeoutMs });
   const jsm = await jetstreamManager(nc, { timeout: opts.apiTimeoutMs });
-  const replicas = opts.replicas === "auto" ? autoReplicas(nc) : opts.replicas;
+  const replicas = opts.replicas === "auto" ? autoReplicas(nc, opts.log) : opts.replicas;
   const kvm = new Kvm(js);
   const bucket = (name: string) =>
     kvm.create(name, { history: 1, replicas, storage: StorageType.File });
@@ -98,10 +98,22 @@ export async function checkStore(nc: NatsConnection, store: StoreHandles): Promi
   }
 }
 
-// A cluster advertises its members' client URLs; a single server advertises none.
-function autoReplicas(nc: NatsConnection): number {
-  const members = nc.info?.connect_urls?.length ?? 0;
-  return Math.min(3, Math.max(1, members));
+/**
+ * Replicas for `stream_replicas: auto`: 1 on a single server, min(members, 3) in a cluster. A
+ * cluster that does not advertise its members (no_advertise) is taken to have three, with a
+ * warning: replicas 1 in a cluster would lose data with one node, and say nothing.
+ */
+function autoReplicas(nc: NatsConnection, log: Logger): number {
+  const info = nc.info;
+  if (!info?.cluster) return 1;
+  const members = new Set(info.connect_urls ?? []).size;
+  if (members >= 2) return Math.min(3, members);
+  log.warn("store.replicas_assumed", {
+    replicas: 3,
+    cluster: info.cluster,
+    reason: "The NATS cluster does not advertise its servers: set stream_replicas to be sure",
+  });
+  return 3;
 }
 
 async function ensureStream(

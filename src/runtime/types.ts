@@ -5,7 +5,10 @@
 /** The socket as a connection sees it, whatever carries it (TCP, TLS, WebSocket). */
 export interface Transport {
   readonly kind: "tcp" | "tls" | "ws" | "wss";
+  /** The client's address and port ("1.2.3.4:5678", "[::1]:5678"), as a proxy told it if one did. */
   readonly remoteAddress: string;
+  /** The proxy's own address when one spoke for the client (PROXY protocol, X-Forwarded-For). */
+  readonly proxiedBy?: string;
   /** Writes what it can now; returns the bytes taken, or -1 when the socket is closed. */
   write(data: Uint8Array): number;
   /** Flushes and closes the socket. */
@@ -35,11 +38,30 @@ export interface TlsSettings {
   readonly ca: string | null;
 }
 
+/**
+ * What a listener does with the first bytes of a connection before its stream starts (before
+ * TLS, on a TLS listener): a PROXY protocol header, say. Null while it needs more bytes.
+ */
+export type PrefaceReader = (bytes: Uint8Array, peerAddress: string) => PrefaceDecision | null;
+
+export type PrefaceDecision =
+  /** Close the connection: nothing of it reaches `accept`. */
+  | { readonly refuse: string }
+  /** Drop `length` bytes; the connection's remote address is `remoteAddress` (null: the peer's). */
+  | { readonly length: number; readonly remoteAddress: string | null };
+
+export interface Preface {
+  readonly read: PrefaceReader;
+  /** A connection that has not finished its preface by then is closed. */
+  readonly timeoutMs: number;
+}
+
 export interface ListenOptions {
   readonly host: string;
   /** 0 lets the OS choose. */
   readonly port: number;
   readonly tls?: TlsSettings;
+  readonly preface?: Preface;
 }
 
 export interface Listener {
@@ -50,12 +72,20 @@ export interface Listener {
 
 /** One HTTP request's connection, as a fetch handler sees it. */
 export interface HttpConnection {
+  /** The peer's address and port (the proxy's, behind one). */
   readonly remoteAddress: string;
   /**
    * Upgrades the request to a WebSocket speaking `protocol` whose binary frames are one byte
    * stream; returns the response to give, or null when the request is no upgrade request.
+   * `client` overrides the remote address the transport reports (a trusted proxy's word).
    */
-  upgrade(protocol: string, accept: Accept): Response | null;
+  upgrade(protocol: string, accept: Accept, client?: ClientAddress): Response | null;
+}
+
+/** The client's address as a trusted proxy gave it. */
+export interface ClientAddress {
+  readonly remoteAddress: string;
+  readonly proxiedBy: string;
 }
 
 export type FetchHandler = (req: Request, conn: HttpConnection) => Response | Promise<Response>;
@@ -69,7 +99,7 @@ export interface PasswordHasher {
 export interface Runtime {
   readonly name: "bun" | "deno";
   readonly version: string;
-  listenTcp(options: ListenOptions, accept: Accept): Listener;
-  serveHttp(options: ListenOptions, fetch: FetchHandler): Listener;
+  listenTcp(options: ListenOptions, accept: Accept): Promise<Listener>;
+  serveHttp(options: ListenOptions, fetch: FetchHandler): Promise<Listener>;
   readonly passwords: PasswordHasher;
 }

@@ -7,10 +7,12 @@ import type {
   Transport,
   TransportPeer,
 } from "../types.ts";
+import { withPort } from "../../net/cidr.ts";
 import { bunTls } from "./tls.ts";
 
 interface WsData {
   readonly remote: string;
+  readonly proxiedBy: string | undefined;
   readonly accept: Accept;
   peer: TransportPeer | null;
 }
@@ -19,21 +21,30 @@ interface WsData {
  * HTTP with Bun.serve; a handler may upgrade a request to a WebSocket whose binary frames are
  * one byte stream (a frame may hold several MQTT packets, a packet may span frames).
  */
-export function serveHttp(options: ListenOptions, fetch: FetchHandler): Listener {
+export function serveHttp(options: ListenOptions, fetch: FetchHandler): Promise<Listener> {
   const secure = options.tls !== undefined;
   const server: Server<WsData> = Bun.serve<WsData>({
     hostname: options.host,
     port: options.port,
     tls: bunTls(options.tls),
-    fetch: (req, srv) => {
-      const ip = srv.requestIP(req);
-      const remoteAddress = `${ip?.address ?? "?"}:${ip?.port ?? 0}`;
+    fetch: (request, srv) => {
+      const ip = srv.requestIP(request);
+      const remoteAddress = withPort(ip?.address ?? "?", ip?.port ?? 0);
+      // HTTP/1.0 without Host (HAProxy's default health check) leaves Bun a bare path.
+      const req = request.url.startsWith("/")
+        ? new Request(`http://${options.host}:${srv.port}${request.url}`, request)
+        : request;
       return fetch(req, {
         remoteAddress,
-        upgrade(protocol, accept) {
-          const upgraded = srv.upgrade(req, {
+        upgrade(protocol, accept, client) {
+          const upgraded = srv.upgrade(request, {
             headers: { "Sec-WebSocket-Protocol": protocol },
-            data: { remote: remoteAddress, accept, peer: null },
+            data: {
+              remote: client?.remoteAddress ?? remoteAddress,
+              proxiedBy: client?.proxiedBy,
+              accept,
+              peer: null,
+            },
           });
           // After an upgrade Bun ignores the response; the handler wants one all the same.
           return upgraded ? new Response(null) : null;
@@ -59,18 +70,19 @@ export function serveHttp(options: ListenOptions, fetch: FetchHandler): Listener
       },
     },
   });
-  return {
+  return Promise.resolve({
     get port() {
       return server.port ?? options.port;
     },
     stop: () => server.stop(true),
-  };
+  });
 }
 
 function wsTransport(ws: ServerWebSocket<WsData>, secure: boolean): Transport {
   return {
     kind: secure ? "wss" : "ws",
     remoteAddress: ws.data.remote,
+    ...(ws.data.proxiedBy ? { proxiedBy: ws.data.proxiedBy } : {}),
     // Bun queues what the socket cannot take yet (-1) and calls drain later; 0 means closed.
     write: (data) => (ws.send(data) === 0 ? -1 : data.length),
     buffered: () => ws.getBufferedAmount(),

@@ -1,31 +1,59 @@
 import type { Socket, TCPSocketListener } from "bun";
+import { withPort } from "../../net/cidr.ts";
+import { listenTlsAfterPreface } from "../node/tls_after_preface.ts";
+import { PrefaceBuffer } from "../preface_buffer.ts";
 import type { Accept, Listener, ListenOptions, Transport, TransportPeer } from "../types.ts";
 import { bunTls } from "./tls.ts";
 
 interface SocketData {
   peer: TransportPeer | null;
+  /** Until the preface is read (PROXY protocol). */
+  gate: PrefaceBuffer | null;
+  timer: ReturnType<typeof setTimeout> | null;
 }
 
-/** MQTT over TCP, or TLS, with Bun.listen: a thin adapter from Bun's socket to a Transport. */
-export function listenTcp(options: ListenOptions, accept: Accept): Listener {
-  const kind = options.tls ? "tls" : "tcp";
+/**
+ * MQTT over TCP, or TLS, with Bun.listen: a thin adapter from Bun's socket to a Transport. TLS
+ * behind a preface takes node:tls instead: Bun's TLS listener handshakes from the first byte.
+ */
+export function listenTcp(options: ListenOptions, accept: Accept): Promise<Listener> {
+  const { tls, preface } = options;
+  if (tls && preface) return listenTlsAfterPreface({ ...options, tls, preface }, accept);
+  const kind = tls ? "tls" : "tcp";
   const server: TCPSocketListener<SocketData> = Bun.listen<SocketData>({
     hostname: options.host,
     port: options.port,
-    tls: bunTls(options.tls),
-    data: { peer: null },
+    tls: bunTls(tls),
+    data: { peer: null, gate: null, timer: null },
     socket: {
       open(socket) {
         socket.setNoDelay(true);
-        socket.data = { peer: accept(tcpTransport(socket, kind)) };
+        const peer = withPort(socket.remoteAddress, socket.remotePort ?? 0);
+        if (!preface) {
+          socket.data = { peer: accept(tcpTransport(socket, kind, peer)), gate: null, timer: null };
+          return;
+        }
+        const timer = setTimeout(() => socket.end(), preface.timeoutMs);
+        socket.data = { peer: null, gate: new PrefaceBuffer(preface, peer), timer };
       },
       data(socket, chunk) {
-        socket.data.peer?.receive(chunk);
+        const d = socket.data;
+        if (d.peer) return d.peer.receive(chunk);
+        const done = d.gate?.push(chunk);
+        if (!done || !d.gate) return;
+        const peer = d.gate.peerAddress;
+        d.gate = null;
+        if (d.timer) clearTimeout(d.timer);
+        if ("refuse" in done.decision) return void socket.end();
+        const remote = done.decision.remoteAddress ?? peer;
+        d.peer = accept(tcpTransport(socket, kind, remote, remote === peer ? undefined : peer));
+        if (done.rest.length > 0) d.peer.receive(done.rest);
       },
       drain(socket) {
         socket.data.peer?.drain();
       },
       close(socket) {
+        if (socket.data.timer) clearTimeout(socket.data.timer);
         socket.data.peer?.transportClosed();
       },
       error(socket) {
@@ -33,18 +61,24 @@ export function listenTcp(options: ListenOptions, accept: Accept): Listener {
       },
     },
   });
-  return {
+  return Promise.resolve({
     get port() {
       return server.port;
     },
     stop: () => Promise.resolve(server.stop(true)),
-  };
+  });
 }
 
-function tcpTransport(socket: Socket<SocketData>, kind: "tcp" | "tls"): Transport {
+function tcpTransport(
+  socket: Socket<SocketData>,
+  kind: "tcp" | "tls",
+  remoteAddress: string,
+  proxiedBy?: string,
+): Transport {
   return {
     kind,
-    remoteAddress: `${socket.remoteAddress}:${socket.remotePort ?? 0}`,
+    remoteAddress,
+    ...(proxiedBy ? { proxiedBy } : {}),
     write: (data) => socket.write(data),
     end: () => socket.end(),
     pause: () => socket.pause(),
