@@ -113,8 +113,9 @@ function isFlapping(previous: SessionRecord | null, now: number): boolean {
 }
 
 /**
- * Who is this, and may they come in: the per-address guard, credentials, the will topic, and
- * the connection limits. Returns the identity, or the CONNACK refusal and close.
+ * Who is this, and may they come in: the connect rate, the login throttle, credentials, the will
+ * topic, and the connection limits. Returns the identity, or what to do instead (a refusal, or
+ * a wait for a throttled login: never a refusal for others' failures).
  */
 async function admit(
   packet: IConnectPacket,
@@ -126,18 +127,22 @@ async function admit(
     ctx.log.warn("client.refused", { clientId, remote: ctx.remoteAddress, code, reason });
     return [send(connack(code, false)), close(reason)];
   };
-  const guarded = ctx.admission.refused(address, ctx.now());
-  if (guarded) return [close(guarded)]; // no CONNACK: the cheapest answer to a flood
+  const now = ctx.now();
+  const overRate = ctx.admission.overRate(address, now);
+  if (overRate) return [close(overRate)]; // no CONNACK: the cheapest answer to a flood
+  const throttled = ctx.admission.throttled(address, packet.username, now);
+  if (throttled) return [{ kind: "defer", ms: throttled.ms, reason: throttled.reason }];
   const result = await ctx.admission.authenticate({
     username: packet.username,
     password: packet.password,
     clientId,
   });
   if (!result.ok) {
-    ctx.admission.failed(address, ctx.now());
+    ctx.admission.failed(address, packet.username, now);
     return refuse(result.code, result.reason);
   }
   const identity = result.identity;
+  if (identity.name !== null) ctx.admission.succeeded(address, packet.username, now);
   if (packet.will && identity.permissions && !identity.permissions.canPublish(packet.will.topic)) {
     return refuse(ConnackCode.notAuthorized, `Will topic "${packet.will.topic}" is not allowed`);
   }

@@ -1,4 +1,5 @@
 import type { AuthResult, Credentials } from "../src/auth/authenticator.ts";
+import type { Throttled } from "../src/auth/login_throttle.ts";
 import type { ClaimResult, HeldMessage, QoS, Release, SessionRecord } from "../src/mqtt/session.ts";
 
 // What handlers need of the world around them, and nothing more: the store, the message bus, the
@@ -76,10 +77,12 @@ export interface Qos2Port {
 /** Who may come in: credentials, the per-address guard, the connection counts. */
 export interface AdmissionPort {
   authenticate(credentials: Credentials): Promise<AuthResult>;
-  /** Why `address` is refused at `now` without a password check (a flood), or null. */
-  refused(address: string, now: number): string | null;
-  /** A failed login from `address` at `now`. */
-  failed(address: string, now: number): void;
+  /** Why a CONNECT from `address` is over its rate (connect_rate) and closed, or null. */
+  overRate(address: string, now: number): string | null;
+  /** Null when the login of `user` from `address` may be checked now, else how long to wait. */
+  throttled(address: string, user: string | undefined, now: number): Throttled | null;
+  failed(address: string, user: string | undefined, now: number): void;
+  succeeded(address: string, user: string | undefined, now: number): void;
   /** Live connections of this instance: in all, and of the user `name`. */
   connections(name: string | null): { readonly total: number; readonly ofUser: number };
 }

@@ -5,7 +5,7 @@ import {
   type Credentials,
   type PasswordVerifier,
 } from "./authenticator.ts";
-import { ConnectGuard } from "./connect_guard.ts";
+import { LoginThrottle, type Throttled } from "./login_throttle.ts";
 import { readUsersFile } from "./users_file.ts";
 
 /** Live connections of this instance, in all and per user, for the connection limits. */
@@ -37,7 +37,7 @@ export class ConnectionCounts {
  */
 export class AuthContext {
   authenticator: Authenticator;
-  readonly guard: ConnectGuard;
+  readonly throttle: LoginThrottle;
   readonly counts = new ConnectionCounts();
 
   constructor(
@@ -48,19 +48,27 @@ export class AuthContext {
       config.usersFile ? readUsersFile(config.usersFile) : null,
       passwords,
     );
-    this.guard = new ConnectGuard(config.authFailures, 10_000, config.connectRate);
+    this.throttle = new LoginThrottle(config.authFailures, 10_000, config.connectRate);
   }
 
   authenticate(credentials: Credentials): Promise<AuthResult> {
     return this.authenticator.authenticate(credentials);
   }
 
-  refused(address: string, now: number): string | null {
-    return this.guard.refuse(address, now);
+  overRate(address: string, now: number): string | null {
+    return this.throttle.overRate(address, now);
   }
 
-  failed(address: string, now: number): void {
-    this.guard.failed(address, now);
+  throttled(address: string, user: string | undefined, now: number): Throttled | null {
+    return this.throttle.throttled(address, user, now);
+  }
+
+  failed(address: string, user: string | undefined, now: number): void {
+    this.throttle.failed(address, user, now);
+  }
+
+  succeeded(address: string, user: string | undefined, now: number): void {
+    this.throttle.succeeded(address, user, now);
   }
 
   connections(name: string | null): { readonly total: number; readonly ofUser: number } {

@@ -1,4 +1,5 @@
-import type { Socket } from "bun";
+import { connect as netConnect, type Socket as NetSocket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import * as mqttPacket from "mqtt-packet";
 import type { IConnackPacket, IConnectPacket, Packet } from "mqtt-packet";
 import { waitFor } from "./wait.ts";
@@ -11,28 +12,34 @@ export class RawClient implements AsyncDisposable {
   readonly packets: Packet[] = [];
   closed = false;
   #taken = 0;
-  #socket: Socket<undefined> | null = null;
+  #socket: NetSocket | null = null;
 
-  static async open(port: number): Promise<RawClient> {
+  /**
+   * Connects to `port` on loopback. `preface` bytes (a PROXY protocol header) go first, then,
+   * with `tls`, a TLS handshake trusting `tls.ca`.
+   */
+  static open(
+    port: number,
+    opts: { preface?: Uint8Array; tls?: { ca: string } } = {},
+  ): Promise<RawClient> {
     const client = new RawClient();
     const parser = mqttPacket.parser({ protocolVersion: 4 });
     parser.on("packet", (p: Packet) => client.packets.push(p));
-    client.#socket = await Bun.connect({
-      hostname: "127.0.0.1",
-      port,
-      socket: {
-        data: (_s, chunk) => {
-          parser.parse(chunk);
-        },
-        close: () => {
-          client.closed = true;
-        },
-        error: () => {
-          client.closed = true;
-        },
-      },
+    return new Promise((resolve, reject) => {
+      const raw = netConnect({ host: "127.0.0.1", port }, () => {
+        raw.setNoDelay(true);
+        if (opts.preface) raw.write(opts.preface);
+        const socket = opts.tls
+          ? tlsConnect({ socket: raw, ca: opts.tls.ca }, () => resolve(client))
+          : raw;
+        client.#socket = socket;
+        socket.on("data", (chunk: Buffer) => parser.parse(chunk));
+        socket.on("close", () => (client.closed = true));
+        socket.on("error", () => (client.closed = true));
+        if (!opts.tls) resolve(client);
+      });
+      raw.once("error", reject);
     });
-    return client;
   }
 
   /** Sends a packet object (encoded as MQTT 3.1.1) or raw bytes. */
@@ -96,7 +103,7 @@ export class RawClient implements AsyncDisposable {
   }
 
   [Symbol.asyncDispose](): Promise<void> {
-    this.#socket?.terminate();
+    this.#socket?.destroy();
     return Promise.resolve();
   }
 }
