@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what jetmq needs on a fresh machine (Node and npm present): the npm packages and
-# nats-server; with --test also the MQTT clients and the browser the tests drive, with --bench
-# mosquitto.
+# nats-server; with --cluster HAProxy (infra/local/cluster.sh); with --test also HAProxy, the
+# MQTT clients and the browser the tests drive; with --bench mosquitto.
 # Installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,9 @@ missing=()
 command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 if [ "${1:-}" = "--bench" ]; then
   command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+fi
+if [ "${1:-}" = "--cluster" ] || [ "${1:-}" = "--test" ]; then
+  command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 fi
 if [ "${1:-}" = "--test" ]; then
   command -v mosquitto_pub >/dev/null 2>&1 || missing+=(mosquitto-clients)

@@ -19,7 +19,7 @@ import { SessionConsumers } from "./nats/consumers.ts";
 import { RetainedStore } from "./nats/retained.ts";
 import { Leases } from "./nats/leases.ts";
 import { Qos2Store } from "./nats/qos2.ts";
-import { checkStore, provisionStore, type StoreHandles } from "./nats/provision.ts";
+import { probeStore, provisionStore } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
 import { StorePipeline } from "./nats/store_pipeline.ts";
 import { Takeovers } from "./nats/takeovers.ts";
@@ -47,6 +47,8 @@ export interface Broker {
 }
 
 const SHUTDOWN_GRACE_MS = 5_000;
+/** A readiness probe of JetStream that takes longer than this has failed. */
+const PROBE_TIMEOUT_MS = 1500;
 
 /** The NATS servers and credentials from the config. */
 function natsAccess(config: Config, url: string): NatsAccess {
@@ -77,11 +79,9 @@ export async function startBroker(
   const connections = new Set<Connection>();
   let nc: NatsConnection | null = null;
   let fanout: Fanout | null = null;
-  let store: StoreHandles | null = null;
   const readiness = new Readiness({
-    probe: () => (nc && store ? checkStore(nc, store) : Promise.resolve("starting")),
+    probe: () => (nc ? probeStore(nc, PROBE_TIMEOUT_MS) : Promise.resolve("starting")),
     graceMs: config.readyGraceMs,
-    answerWithinMs: Math.min(1000, config.jsApiTimeoutMs),
   });
   // Up first: while NATS is not ready, /livez answers and /readyz says what start-up waits for.
   const monitor = await startMonitor(rt, config.host, config.monitorPort, {
@@ -119,7 +119,7 @@ export async function startBroker(
     throw err;
   }
   nc = ready.conn;
-  store = ready.handles;
+  const store = ready.handles;
   const auth = new AuthContext(config, rt.passwords);
   const bus = new Bus(nc, new StorePipeline(nc, config.jsApiTimeoutMs));
   const registry = new Registry();
@@ -187,6 +187,7 @@ export async function startBroker(
       for (const conn of connections) conn.shutdown("Server shutting down");
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await sleep(10);
+      readiness.stop();
       listening.unsubscribe();
       await leaseKeeper.stop();
       await monitor.stop();

@@ -83,15 +83,16 @@ export async function provisionStore(
   return { js, jsm, sessions, instances, wills, qos2In, qos2Out, replicas };
 }
 
-/** Null when NATS answers for every stream and bucket jetmq needs, else what does not. */
-export async function checkStore(nc: NatsConnection, store: StoreHandles): Promise<string | null> {
+/**
+ * A probe of the store for readiness: null when JetStream answers for the messages stream and
+ * the sessions bucket within `timeoutMs` (the two every client needs), else what does not.
+ */
+export async function probeStore(nc: NatsConnection, timeoutMs: number): Promise<string | null> {
   if (nc.isClosed() || nc.isDraining()) return "NATS connection closed";
   try {
-    await store.jsm.streams.info(MESSAGES_STREAM);
-    await store.jsm.streams.info(RETAINED_STREAM);
-    for (const kv of [store.sessions, store.instances, store.wills, store.qos2In, store.qos2Out]) {
-      await kv.status();
-    }
+    const jsm = await jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
+    await jsm.streams.info(MESSAGES_STREAM);
+    await jsm.streams.info(`KV_${SESSIONS_BUCKET}`);
     return null;
   } catch (err) {
     return `JetStream not ready: ${err instanceof Error ? err.message : String(err)}`;

@@ -24,7 +24,7 @@ describe("monitoring over HTTP", () => {
   test("/healthz is 200 while NATS and the store answer, 503 when NATS is gone, 200 again after", async () => {
     expect((await get("/healthz")).status).toBe(200);
     await using nats = await startNats();
-    await using b = await startTestBroker(nats.url, { js_api_timeout: "500ms" });
+    await using b = await startTestBroker(nats.url, { js_api_timeout: "500ms", ready_grace: "1s" });
     expect((await get("/healthz", b)).status).toBe(200);
     await nats.pause();
     await waitFor(async () => (await get("/healthz", b)).status === 503, {

@@ -10,8 +10,17 @@ export interface ProcessResult {
  * Runs a command to its end, killed after `timeoutMs`. Never `Bun.spawnSync` in these tests:
  * the broker under test runs in this process, and a synchronous spawn would stall it.
  */
-export async function run(cmd: string[], timeoutMs = 20_000): Promise<ProcessResult> {
-  const proc = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+export async function run(
+  cmd: string[],
+  opts: number | { timeoutMs?: number; env?: Record<string, string | undefined> } = {},
+): Promise<ProcessResult> {
+  const { timeoutMs = 20_000, env } = typeof opts === "number" ? { timeoutMs: opts } : opts;
+  const proc = Bun.spawn(cmd, {
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+    ...(env ? { env } : {}),
+  });
   return await finish(proc, timeoutMs);
 }
 
