@@ -61,6 +61,8 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     await publishWill(previous.will, clientId, "Session taken over", ctx);
     await ctx.wills.willGone(previous.owner.instance, key);
   }
+  // A will waiting for its delay is cancelled: the client is back in time.
+  if (previous?.willAt) await ctx.wills.delayedGone(key);
   if (will) await ctx.wills.hasWill(ctx.instanceId, key);
   // A clean start discards the stored session with its queued messages [MQTT-3.1.2-6].
   if (clean && previous && !previous.clean) {

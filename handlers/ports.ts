@@ -33,11 +33,17 @@ export interface ConsumerPort {
   remove(key: string, subject: string): Promise<void>;
 }
 
-/** Which sessions with a will each instance serves, so a survivor can publish them. */
+/**
+ * Which sessions with a will each instance serves, so a survivor can publish them; and which
+ * wills wait for a delay, so that whichever instance is alive when it passes publishes them.
+ */
 export interface WillIndexPort {
   hasWill(instanceId: string, key: string): Promise<void>;
   willGone(instanceId: string, key: string): Promise<void>;
   sessionsWithWill(instanceId: string): Promise<string[]>;
+  /** Session `key`'s will is due at `at` (ms since the epoch) unless the session resumes. */
+  delayWill(key: string, at: number): Promise<void>;
+  delayedGone(key: string): Promise<void>;
 }
 
 /** Messages out: to NATS subscribers, into the messages stream, as retained. */

@@ -8,6 +8,7 @@ import {
   type Effect,
   type HandlerContext,
   NO_EFFECTS,
+  type NotStored,
   send,
   type SessionContext,
 } from "./types.ts";
@@ -42,16 +43,7 @@ export function publish(packet: IPublishPacket, ctx: SessionContext): Effect[] {
   const qos = packet.qos;
   const done = storeAndPublish(subject, payload, qos, packet.retain, ctx).then(
     () => (qos === 1 ? puback(packet.messageId ?? 0) : null),
-    (err) => {
-      // No PUBACK: the client keeps the message and sends it again.
-      ctx.log.warn("publish.store_failed", {
-        clientId: ctx.session.clientId,
-        packetId: packet.messageId,
-        subject,
-        ...describeError(err),
-      });
-      return null;
-    },
+    (err) => notStored(ctx, `QoS ${qos} PUBLISH ${packet.messageId ?? ""}`, subject, err),
   );
   return [{ kind: "sendWhenStored", pending: done }];
 }
@@ -92,16 +84,30 @@ function publishQos2(
   };
   const held = ctx.qos2.hold(session.key, id, message).then(
     () => pubrec(id),
-    (err) => {
-      ctx.log.warn("publish.store_failed", {
-        clientId: session.clientId,
-        packetId: id,
-        ...describeError(err),
-      });
-      return null;
-    },
+    (err) => notStored(ctx, `QoS 2 PUBLISH ${id}`, subject, err),
   );
   return [{ kind: "sendWhenStored", pending: held }];
+}
+
+/**
+ * A store that failed for good (its retries spent): no acknowledgement, and the connection
+ * closes, so the client sends the message again when it reconnects instead of waiting forever
+ * on a live connection.
+ */
+export function notStored(
+  ctx: Pick<SessionContext, "log" | "session">,
+  what: string,
+  subject: string,
+  err: unknown,
+): NotStored {
+  ctx.log.warn("publish.store_failed", {
+    clientId: ctx.session.clientId,
+    what,
+    subject,
+    ...describeError(err),
+    action: "closing the connection: the client sends it again on reconnect",
+  });
+  return { notStored: `${what}: ${describeError(err).message}` };
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { IPubcompPacket, IPubrecPacket, IPubrelPacket } from "mqtt-packet";
 import { pubcomp } from "../src/mqtt/packets.ts";
-import { storeAndPublish } from "./publish.ts";
-import { describeError } from "../src/errors.ts";
+import { notStored, storeAndPublish } from "./publish.ts";
 import type { Effect, SessionContext } from "./types.ts";
 
 /**
@@ -23,15 +22,7 @@ export function pubrel(packet: IPubrelPacket, ctx: SessionContext): Effect[] {
       await ctx.qos2.forget(session.key, id);
     }
     return pubcomp(id);
-  })().catch((err) => {
-    // No PUBCOMP: the client sends PUBREL again when it reconnects.
-    ctx.log.warn("pubrel.failed", {
-      clientId: session.clientId,
-      packetId: id,
-      ...describeError(err),
-    });
-    return null;
-  });
+  })().catch((err) => notStored(ctx, `PUBREL ${id}`, "", err));
   return [{ kind: "sendWhenStored", pending: released }];
 }
 

@@ -16,9 +16,10 @@ export type Effect =
   | { readonly kind: "send"; readonly packet: Packet }
   /**
    * Send the packet once `pending` resolves to it (nothing if it resolves to null), after every
-   * earlier such packet: PUBACKs of pipelined stores, in order.
+   * earlier such packet: PUBACKs of pipelined stores, in order. When it resolves to NotStored
+   * the connection closes instead, so that the client sends the message again on reconnect.
    */
-  | { readonly kind: "sendWhenStored"; readonly pending: Promise<Packet | null> }
+  | { readonly kind: "sendWhenStored"; readonly pending: Promise<Packet | NotStored | null> }
   | {
     readonly kind: "close";
     readonly reason: string;
@@ -48,6 +49,11 @@ export type Effect =
   | { readonly kind: "resendRelease"; readonly packetId: number; readonly streamSeq: number }
   /** Handle this packet again after `ms`, holding back the connection's later packets. */
   | { readonly kind: "defer"; readonly ms: number; readonly reason: string };
+
+/** A store failed for good (after its retries): the connection must not wait for it. */
+export interface NotStored {
+  readonly notStored: string;
+}
 
 /** The instance's settings that handlers apply, built once per instance from the config. */
 export interface Limits {

@@ -7,7 +7,9 @@ import { type ConnectionDeps, handlerContext, limitsOf } from "./front/connectio
 import { AuthContext } from "./auth/auth_context.ts";
 import { Registry } from "./front/registry.ts";
 import { openListeners } from "./front/listeners.ts";
+import { drainInstance } from "./instance/drain.ts";
 import { keepLease } from "./instance/lease_keeper.ts";
+import { keepWillTimers } from "./instance/will_timers.ts";
 import { closeOnNatsLoss } from "./instance/nats_link.ts";
 import { Readiness } from "./instance/readiness.ts";
 import { untilReady } from "./instance/startup.ts";
@@ -43,6 +45,13 @@ export interface Broker {
   natsSubscriptionCount(): number;
   /** Reads the users file again (SIGHUP); open connections keep going. */
   reloadUsers(): void;
+  /**
+   * Empties the instance for a rolling deploy (SIGTERM, SIGUSR2, POST /drain): not ready, no new
+   * connections, clients sent away at `drain_rate` with their wills held for `will_grace`.
+   * Resolves when they are gone or `drain_timeout` passed; a second call joins the first.
+   */
+  drain(): Promise<void>;
+  /** Stops at once: open connections are closed (their wills are published). */
   stop(): Promise<void>;
 }
 
@@ -92,7 +101,14 @@ export async function startBroker(
     connections: () => connections,
     natsSubscriptions: () => fanout?.subjectCount ?? 0,
     notReady: () => readiness.check(),
+    drain: () => void drain(),
   });
+  let draining: Promise<void> | null = null;
+  // Set once the listeners are open; a drain asked for during start-up only marks unready.
+  let drain = (): Promise<void> => {
+    readiness.draining();
+    return Promise.resolve();
+  };
   let ready;
   try {
     ready = await untilReady("NATS and JetStream", async () => {
@@ -121,7 +137,10 @@ export async function startBroker(
   nc = ready.conn;
   const store = ready.handles;
   const auth = new AuthContext(config, rt.passwords);
-  const bus = new Bus(nc, new StorePipeline(nc, config.jsApiTimeoutMs));
+  const bus = new Bus(
+    nc,
+    new StorePipeline(nc, config.jsApiTimeoutMs, { retryForMs: config.storeRetryMs, log: ilog }),
+  );
   const registry = new Registry();
   fanout = new Fanout(bus);
   const takeovers = new Takeovers(bus);
@@ -136,7 +155,7 @@ export async function startBroker(
     consumers: new SessionConsumers(nc, store.jsm, config),
     retained: new RetainedStore(store.js, store.jsm),
     leases: new Leases(store.instances, store.wills),
-    qos2: new Qos2Store(store.qos2In, store.qos2Out),
+    qos2: new Qos2Store(store.qos2In, store.qos2Out, { forMs: config.storeRetryMs, log: ilog }),
     takeovers,
     auth,
     bus,
@@ -145,18 +164,29 @@ export async function startBroker(
     stats,
     log: ilog,
   };
-  const leaseKeeper = await keepLease(
-    deps.leases,
-    config.leaseTtlMs,
-    handlerContext(deps, `${instanceId}-leases`, "", null),
-  );
+  const instanceCtx = handlerContext(deps, `${instanceId}-instance`, "", null);
+  const leaseKeeper = await keepLease(deps.leases, config.leaseTtlMs, instanceCtx);
+  const willTimers = await keepWillTimers(deps.leases, instanceCtx);
   const listeners = await openListeners(config, rt, ilog, (transport) => {
     const conn = new Connection(transport, deps, (ended) => connections.delete(ended));
     connections.add(conn);
     stats.connectionsTotal++;
     return conn;
   });
-  readiness.ready();
+  drain = () =>
+    draining ??= drainInstance({
+      readiness,
+      stopListening: () => listeners.stop(),
+      connections: () => connections,
+      connectionCount: () => connections.size,
+    }, {
+      noticeMs: config.drainNoticeMs,
+      ratePerSecond: config.drainRate,
+      timeoutMs: config.drainTimeoutMs,
+      willGraceMs: config.willGraceMs,
+      log: ilog,
+    }).then(() => {});
+  if (readiness.phase === "starting") readiness.ready();
   ilog.info("broker.started", {
     version: pkg.version,
     runtime: `${rt.name} ${rt.version}`,
@@ -182,12 +212,14 @@ export async function startBroker(
       auth.reload();
       ilog.info("users.reloaded", { file: config.usersFile });
     },
+    drain: () => drain(),
     async stop() {
       await listeners.stop();
       for (const conn of connections) conn.shutdown("Server shutting down");
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await sleep(10);
       readiness.stop();
+      willTimers.stop();
       listening.unsubscribe();
       await leaseKeeper.stop();
       await monitor.stop();

@@ -162,6 +162,34 @@ export const OPTIONS = [
     help: "/readyz stays ready this long after JetStream last answered (rides out elections)",
   },
   {
+    key: "drain_notice",
+    field: "drainNoticeMs",
+    kind: "duration",
+    fallback: "3s",
+    help: "on drain, /readyz fails this long before the listeners close (the balancer notices)",
+  },
+  {
+    key: "drain_rate",
+    field: "drainRate",
+    kind: "count",
+    fallback: "500",
+    help: "on drain, clients disconnected per second",
+  },
+  {
+    key: "drain_timeout",
+    field: "drainTimeoutMs",
+    kind: "duration",
+    fallback: "60s",
+    help: "a drain (SIGTERM, SIGUSR2, POST /drain) ends by then, clients left or not",
+  },
+  {
+    key: "will_grace",
+    field: "willGraceMs",
+    kind: "duration",
+    fallback: "30s",
+    help: "a drained client's will is published only if it has not connected again by then",
+  },
+  {
     key: "proxy_protocol",
     field: "proxyProtocol",
     kind: "bool",
@@ -211,6 +239,14 @@ export const OPTIONS = [
     help: "timeout of JetStream API calls",
   },
   {
+    key: "store_retry",
+    field: "storeRetryMs",
+    kind: "duration",
+    fallback: "30s",
+    help:
+      "a QoS 1/2 or retained store is retried this long (elections) before its client is closed",
+  },
+  {
     key: "ack_wait",
     field: "ackWaitMs",
     kind: "duration",
@@ -228,8 +264,9 @@ export const OPTIONS = [
     key: "lease_ttl",
     field: "leaseTtlMs",
     kind: "duration",
-    fallback: "5s",
-    help: "an instance silent this long is dead and another publishes its clients' wills",
+    fallback: "15s",
+    help: "an instance silent this long is dead and another publishes its clients' wills " +
+      "(only judged while the judge's own renewals work: elections cause no wills)",
   },
   {
     key: "reject_qos2_publish",

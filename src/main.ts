@@ -23,16 +23,20 @@ async function main(): Promise<number> {
   let embedded: EmbeddedNats | null = null;
   let broker: Broker | null = null;
   let stopping = false;
-  const stop = async (signal: string, code: number): Promise<void> => {
+  const stop = async (signal: string, code: number, drainFirst = false): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info("broker.stopping", { signal });
+    log.info("broker.stopping", { signal, drain: drainFirst });
+    if (drainFirst) await broker?.drain();
     await broker?.stop();
     await embedded?.stop();
     process.exit(code);
   };
+  // SIGTERM is a deploy's: drain first, so clients move over without their wills firing.
+  // SIGINT is a terminal's: stop now. SIGUSR2 drains and stays up, not ready, until stopped.
   process.on("SIGINT", () => void stop("SIGINT", 0));
-  process.on("SIGTERM", () => void stop("SIGTERM", 0));
+  process.on("SIGTERM", () => void stop("SIGTERM", 0, true));
+  process.on("SIGUSR2", () => void broker?.drain());
   process.on("SIGHUP", () => {
     try {
       broker?.reloadUsers();

@@ -4,6 +4,7 @@ import * as names from "../src/nats/names.ts";
 // Changing any of these strings is a data migration for every deployment.
 test("names: buckets, streams and subjects are pinned", () => {
   expect(names.INTERNAL_PREFIX).toBe("$JETMQ");
+  expect(names.delayedWillKey("abc")).toBe("delayed.abc");
   expect(names.SESSIONS_BUCKET).toBe("jetmq_sessions");
   expect(names.MESSAGES_STREAM).toBe("jetmq_msgs");
   expect(names.MESSAGES_SUBJECTS).toBe("$JETMQ.msgs.>");

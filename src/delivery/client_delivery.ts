@@ -62,6 +62,7 @@ export class ClientDelivery implements Subscriber {
       deps,
       this.#inFlight,
       (b) => void out.write(b, false),
+      (reason) => out.fail(reason),
     );
   }
 

@@ -19,6 +19,8 @@ export class Qos2Releases {
     readonly deps: { readonly qos2: Qos2Store; readonly bus: Bus; readonly log: Logger },
     readonly inFlight: InFlight,
     readonly write: (bytes: Uint8Array) => void,
+    /** Ends the connection: the client gets the PUBLISH again when it reconnects. */
+    readonly fail: (reason: string) => void,
   ) {}
 
   /**
@@ -43,13 +45,16 @@ export class Qos2Releases {
         if (entry.reply) this.deps.bus.ack(entry.reply);
         this.write(encodePubrel(packetId));
       } catch (err) {
-        // Not written down: no PUBREL now; the PUBLISH comes again and PUBREC with it.
+        // Not written down (its retries spent): no PUBREL. The connection ends, and on resume
+        // the PUBLISH goes out again with DUP, which the client answers with PUBREC again.
         entry.released = false;
         this.deps.log.warn("qos2.release_failed", {
           clientId: this.session.clientId,
           packetId,
           ...describeError(err),
+          action: "closing the connection",
         });
+        this.fail(`QoS 2 PUBREC ${packetId} not written down: ${describeError(err).message}`);
       }
     });
   }

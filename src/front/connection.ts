@@ -34,6 +34,7 @@ export class Connection implements TransportPeer {
   #graceful = false;
   #closing = false;
   #ended = false;
+  #willDelayMs = 0;
   #ctx: HandlerContext;
   /** Set once the session is bound: the context of every packet after CONNECT. */
   #sessionCtx: SessionContext | null = null;
@@ -42,7 +43,10 @@ export class Connection implements TransportPeer {
   #out: Outbound;
   #queue: SerialQueue<Work>;
   /** Stores run concurrently, pipelined on one NATS connection; their PUBACKs keep order. */
-  #acks = new OrderedSends((p) => this.#send(p));
+  #acks = new OrderedSends(
+    (p) => this.#send(p),
+    (reason) => this.#close(`${reason}; the client sends it again when it reconnects`),
+  );
   #liveness = new Liveness((reason) => this.#close(reason));
   msgsIn = 0;
   msgsOut = 0;
@@ -125,6 +129,15 @@ export class Connection implements TransportPeer {
     // Its deliveries stop now: JetStream's next ones are for the new owner.
     this.delivery?.close();
     this.#close("Session taken over by a newer connection [MQTT-3.1.4-2]");
+  }
+
+  /**
+   * Closes the connection for a drain: the client should connect again (to another instance),
+   * and its will waits `willDelayMs` for it to do so.
+   */
+  sendAway(reason: string, willDelayMs: number): void {
+    this.#willDelayMs = willDelayMs;
+    this.#close(reason);
   }
 
   /** Closes the connection from outside (shutdown). */
@@ -268,7 +281,10 @@ export class Connection implements TransportPeer {
     if (this.session) this.deps.auth.counts.remove(this.session.identity.name);
     const reason = this.closeReason ?? "Connection lost";
     try {
-      await connectionClosed({ reason, graceful: this.#graceful }, this.#ctx);
+      await connectionClosed(
+        { reason, graceful: this.#graceful, willDelayMs: this.#willDelayMs },
+        this.#ctx,
+      );
     } catch (err) {
       this.deps.log.error("handler.failed", {
         cmd: "closed",

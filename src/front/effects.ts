@@ -1,5 +1,5 @@
 import type { Packet } from "mqtt-packet";
-import type { Effect } from "../../handlers/types.ts";
+import type { Effect, NotStored } from "../../handlers/types.ts";
 import type { ClientDelivery } from "../delivery/client_delivery.ts";
 import type { SessionRef } from "../mqtt/session.ts";
 
@@ -7,7 +7,7 @@ import type { SessionRef } from "../mqtt/session.ts";
 export interface EffectTarget {
   send(packet: Packet): void;
   /** Sends the packet once stored, in order with earlier ones; may ask the caller to wait. */
-  sendWhenStored(pending: Promise<Packet | null>): void | Promise<void>;
+  sendWhenStored(pending: Promise<Packet | NotStored | null>): void | Promise<void>;
   /** Closes once every pending acknowledgement went out. */
   close(reason: string, graceful: boolean): Promise<void>;
   violation(reason: string): void;

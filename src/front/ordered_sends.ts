@@ -1,4 +1,5 @@
 import type { Packet } from "mqtt-packet";
+import type { NotStored } from "../../handlers/types.ts";
 
 /** Stores one connection may have under way before it stops reading more. */
 const MAX_OUTSTANDING = 1024;
@@ -12,14 +13,19 @@ export class OrderedSends {
   #chain: Promise<void> = Promise.resolve();
   #outstanding = 0;
 
-  constructor(readonly send: (packet: Packet) => void) {}
+  constructor(
+    readonly send: (packet: Packet) => void,
+    /** A store failed for good: what was acknowledged before it went out, now the end. */
+    readonly failed: (reason: string) => void,
+  ) {}
 
-  add(pending: Promise<Packet | null>): void | Promise<void> {
+  add(pending: Promise<Packet | NotStored | null>): void | Promise<void> {
     this.#outstanding++;
     this.#chain = this.#chain.then(async () => {
       const packet = await pending;
       this.#outstanding--;
-      if (packet) this.send(packet);
+      if (packet && "notStored" in packet) this.failed(packet.notStored);
+      else if (packet) this.send(packet);
     });
     if (this.#outstanding >= MAX_OUTSTANDING) return this.#chain;
   }

@@ -1,12 +1,17 @@
 import { type Context, Hono } from "hono";
-import type { Listener, Runtime } from "../runtime/types.ts";
+import { AddressList, hostOf } from "../net/cidr.ts";
+import type { HttpConnection, Listener, Runtime } from "../runtime/types.ts";
 import { STATUS_PAGE } from "./status_page.ts";
 import { connz, metrics, type MonitorState, subsz, varz } from "./views.ts";
 
 export interface MonitorSource extends MonitorState {
   /** Null when ready for new clients, else why not (starting, draining, JetStream silent). */
   notReady(): Promise<string | null>;
+  /** Starts draining the instance (POST /drain, from this machine only). */
+  drain(): void;
 }
+
+const LOOPBACK = AddressList.parse("127.0.0.0/8, ::1") as AddressList;
 
 export type MonitorServer = Listener;
 
@@ -22,12 +27,12 @@ export function startMonitor(
   port: number,
   state: MonitorSource,
 ): Promise<MonitorServer> {
-  const app = new Hono();
+  const app = new Hono<{ Bindings: { conn: HttpConnection } }>();
   app.get("/", (c) => c.html(STATUS_PAGE));
   // Liveness: this process answers, so it serves its clients; restart it only when this fails.
   app.get("/livez", (c) => c.json({ status: "ok", uptime_ms: Date.now() - state.stats.startedAt }));
   // Readiness: send it new clients. The load balancer checks this one (/healthz is its alias).
-  const ready = async (c: Context) => {
+  const ready = async (c: Context<{ Bindings: { conn: HttpConnection } }>) => {
     const problem = await state.notReady();
     return problem === null
       ? c.json({ status: "ok" }, 200)
@@ -35,6 +40,14 @@ export function startMonitor(
   };
   app.get("/readyz", ready);
   app.get("/healthz", ready);
+  // A drain moves every client off this instance: only an operator on the machine may ask.
+  app.post("/drain", (c) => {
+    if (!LOOPBACK.contains(hostOf(c.env.conn.remoteAddress))) {
+      return c.json({ status: "refused", reason: "POST /drain is taken from loopback only" }, 403);
+    }
+    state.drain();
+    return c.json({ status: "draining" }, 202);
+  });
   app.get("/varz", (c) => c.json(varz(state)));
   app.get("/connz", (c) =>
     c.json(connz(state, {
@@ -47,5 +60,5 @@ export function startMonitor(
     "/metrics",
     (c) => c.text(metrics(state), 200, { "Content-Type": "text/plain; version=0.0.4" }),
   );
-  return runtime.serveHttp({ host, port }, (req) => app.fetch(req));
+  return runtime.serveHttp({ host, port }, (req, conn) => app.fetch(req, { conn }));
 }

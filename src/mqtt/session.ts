@@ -60,6 +60,12 @@ export interface SessionRecord {
   takeoverAt?: string | null;
   /** Published if the connection ends without DISCONNECT [MQTT-3.1.2-8]. */
   will?: WillRecord | null;
+  /**
+   * Set when the connection ended and the will waits (a drained client may come back; MQTT 5's
+   * Will Delay Interval): milliseconds since the epoch when it is due. A CONNECT before then
+   * cancels it.
+   */
+  willAt?: number | null;
 }
 
 /** A Last Will, as CONNECT gave it. */

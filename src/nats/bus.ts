@@ -80,12 +80,7 @@ export class Bus {
    * default): a QoS 2 release retried after a crash is stored once.
    */
   store(subject: string, payload: Uint8Array, qos: QoS, msgId?: string): Promise<number> {
-    let h = plainHeaders[qos] as MsgHdrs;
-    if (msgId) {
-      h = makeHeaders(qos, false);
-      h.set("Nats-Msg-Id", msgId);
-    }
-    return this.stores.store(messageSubject(subject), payload, h);
+    return this.stores.store(messageSubject(subject), payload, plainHeaders[qos] as MsgHdrs, msgId);
   }
 
   /** Keeps the message as the subject's retained one; an empty payload deletes it. */

@@ -4,6 +4,7 @@ import {
   connect,
   type ConnectionOptions,
   credsAuthenticator,
+  errors,
   type NatsConnection,
   nkeyAuthenticator,
 } from "@nats-io/transport-node";
@@ -50,9 +51,30 @@ export function accessOptions(access: NatsAccess): Partial<ConnectionOptions> {
     : undefined;
   return {
     servers: natsServers(access.url),
+    ...urlCredentials(access.url),
     ...(authenticator.length > 0 ? { authenticator } : {}),
     ...(tls ? { tls } : {}),
   };
+}
+
+/**
+ * `nats://user:password@host` and `nats://token@host`, as other NATS clients take them: the
+ * client library here ignores credentials in URLs, so they become options.
+ */
+function urlCredentials(url: string): Partial<ConnectionOptions> {
+  for (const server of natsServers(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(server.includes("://") ? server : `nats://${server}`);
+    } catch {
+      continue;
+    }
+    const user = decodeURIComponent(parsed.username);
+    const pass = decodeURIComponent(parsed.password);
+    if (user && pass) return { user, pass };
+    if (user) return { token: user };
+  }
+  return {};
 }
 
 /**
@@ -74,6 +96,14 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
       timeout: opts.apiTimeoutMs,
     });
   } catch (cause) {
+    // Wrong credentials stay wrong: no point in waiting for them to work.
+    if (cause instanceof errors.AuthorizationError) {
+      throw new NatsSetupError(
+        `NATS at "${redact(opts.url)}" refused jetmq's credentials: ${cause.message}`,
+        {},
+        { cause },
+      );
+    }
     throw new NatsSetupError(`Cannot connect to NATS at "${redact(opts.url)}"`, {}, { cause });
   }
   if (nc.info?.jetstream !== true) {

@@ -20,6 +20,8 @@ export interface EmbeddedOptions {
   port: number;
   /** JetStream on (default); off only to test jetmq's refusal. */
   jetstream?: boolean;
+  /** More nats-server configuration (authorization, tls), for tests of secured servers. */
+  extraConfig?: string;
   log: Logger;
   /** Called when the server exits without being asked to. */
   onExit?: (code: number | null) => void;
@@ -44,7 +46,10 @@ export async function startEmbeddedNats(opts: EmbeddedOptions): Promise<Embedded
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const conf = resolve(dataDir, "nats-server.conf");
-  writeFileSync(conf, natsConfig(dataDir, opts.port, opts.jetstream !== false));
+  writeFileSync(
+    conf,
+    natsConfig(dataDir, opts.port, opts.jetstream !== false) + (opts.extraConfig ?? ""),
+  );
 
   const tail: string[] = [];
   let stopping = false;

@@ -1,35 +1,85 @@
-import type { KV } from "@nats-io/kv";
-import { willKey } from "./names.ts";
+import type { KV, KvWatchEntry } from "@nats-io/kv";
+import type { QueuedIterator } from "@nats-io/transport-node";
+import { DELAYED_WILL_PREFIX, delayedWillKey, willKey } from "./names.ts";
 
 const encoder = new TextEncoder();
+
+/** A lease as last seen: the server's time of its write, and when this instance saw it. */
+interface Seen {
+  readonly createdMs: number;
+  readonly seenAt: number;
+}
 
 /**
  * Which instances are alive, and which sessions with a will each one serves. An instance
  * renews its lease (a key in `jetmq_instances`) every few seconds; one whose lease is older
- * than the TTL is dead, and another instance publishes the wills it left behind.
+ * than the TTL is dead, and another instance publishes the wills it left behind. Every instance
+ * follows the bucket with one long-lived watcher (no listing per beat), and ages leases by the
+ * server's clock, as the server stamped them.
  */
 export class Leases {
+  #seen = new Map<string, Seen>();
+  #watchers: Array<QueuedIterator<KvWatchEntry>> = [];
+
   constructor(readonly instances: KV, readonly wills: KV) {}
+
+  /** Follows every lease from now on; the map holds the latest write of each instance. */
+  async watch(): Promise<void> {
+    const watcher = await this.instances.watch();
+    this.#watchers.push(watcher);
+    void (async () => {
+      for await (const e of watcher) {
+        if (e.operation === "PUT") {
+          this.#seen.set(e.key, { createdMs: e.created.getTime(), seenAt: Date.now() });
+        } else this.#seen.delete(e.key);
+      }
+    })();
+  }
+
+  /**
+   * Follows the wills waiting for a delay, those written before included: `onChange` hears a
+   * session key with its due time, or null when it no longer waits.
+   */
+  async watchDelayed(onChange: (key: string, at: number | null) => void): Promise<void> {
+    const watcher = await this.wills.watch({ key: `${DELAYED_WILL_PREFIX}.>` });
+    this.#watchers.push(watcher);
+    const prefix = DELAYED_WILL_PREFIX.length + 1;
+    void (async () => {
+      for await (const e of watcher) {
+        const at = e.operation === "PUT" ? Number(new TextDecoder().decode(e.value)) : NaN;
+        onChange(e.key.slice(prefix), Number.isFinite(at) ? at : null);
+      }
+    })();
+  }
+
+  stopWatching(): void {
+    for (const w of this.#watchers) w.stop();
+    this.#watchers = [];
+  }
 
   /** Renews this instance's lease; NATS stamps it with the server's clock. */
   async renew(instanceId: string): Promise<void> {
     await this.instances.put(instanceId, encoder.encode("alive"));
   }
 
-  /** Instances (other than `self`) whose lease is older than `ttlMs`. */
-  async expired(self: string, ttlMs: number): Promise<string[]> {
+  /**
+   * Instances (other than `self`) whose lease is older than `ttlMs` on the server's clock: the
+   * server time of `self`'s own latest renewal, moved on by the time passed since it was seen.
+   */
+  expired(self: string, ttlMs: number): string[] {
+    const own = this.#seen.get(self);
+    if (!own) return [];
+    const serverNow = own.createdMs + (Date.now() - own.seenAt);
     const out: string[] = [];
-    const now = Date.now();
-    for await (const id of await this.instances.keys()) {
-      if (id === self) continue;
-      const entry = await this.instances.get(id);
-      if (entry && entry.operation === "PUT" && now - entry.created.getTime() > ttlMs) out.push(id);
+    for (const [id, lease] of this.#seen) {
+      if (id !== self && serverNow - lease.createdMs > ttlMs) out.push(id);
     }
     return out;
   }
 
   /** The dead instance's lease goes, once its wills are dealt with. */
   async forget(instanceId: string): Promise<void> {
+    this.#seen.delete(instanceId);
     await this.instances.purge(instanceId);
   }
 
@@ -42,7 +92,15 @@ export class Leases {
     await this.wills.purge(willKey(instanceId, key));
   }
 
-  /** Session keys with a will served by `instanceId`. */
+  async delayWill(key: string, at: number): Promise<void> {
+    await this.wills.put(delayedWillKey(key), encoder.encode(String(at)));
+  }
+
+  async delayedGone(key: string): Promise<void> {
+    await this.wills.purge(delayedWillKey(key));
+  }
+
+  /** Session keys with a will served by `instanceId` (listed only when an instance died). */
   async sessionsWithWill(instanceId: string): Promise<string[]> {
     const out: string[] = [];
     const prefix = `${instanceId}.`;

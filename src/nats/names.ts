@@ -20,6 +20,14 @@ export function willKey(instanceId: string, key: string): string {
   return `${instanceId}.${key}`;
 }
 
+/** Prefix, in the wills bucket, of wills waiting for their delay (instance ids are hex). */
+export const DELAYED_WILL_PREFIX = "delayed";
+
+/** Wills bucket key of session `key`'s will, waiting for its delay to pass. */
+export function delayedWillKey(key: string): string {
+  return `${DELAYED_WILL_PREFIX}.${key}`;
+}
+
 /** KV bucket of QoS 2 messages received and not yet released (PUBREL), `<session>.<id>`. */
 export const QOS2_IN_BUCKET = "jetmq_qos2_in";
 

@@ -1,7 +1,9 @@
 import type { KV } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { HeldMessage, Release } from "../mqtt/session.ts";
+import type { Logger } from "../log.ts";
 import { qos2Key } from "./names.ts";
+import { withRetry } from "./retry.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -9,9 +11,18 @@ const decoder = new TextDecoder();
 /**
  * The two halves of QoS 2 state that must outlive a connection and an instance, in KV:
  * inbound messages between PUBLISH and PUBREL, outbound deliveries between PUBREC and PUBCOMP.
+ * Writes ride out a NATS election (tried again for `retry.forMs`); each is safe to repeat.
  */
 export class Qos2Store {
-  constructor(readonly inbound: KV, readonly outbound: KV) {}
+  constructor(
+    readonly inbound: KV,
+    readonly outbound: KV,
+    readonly retry: { readonly forMs: number; readonly log: Logger },
+  ) {}
+
+  #again<T>(what: string, attempt: () => Promise<T>): Promise<T> {
+    return withRetry(what, attempt, this.retry);
+  }
 
   /**
    * Keeps the message under (session, packet id) if nothing is there yet; a duplicate PUBLISH
@@ -19,7 +30,8 @@ export class Qos2Store {
    */
   async hold(key: string, packetId: number, message: HeldMessage): Promise<boolean> {
     try {
-      await this.inbound.create(qos2Key(key, packetId), encoder.encode(JSON.stringify(message)));
+      const value = encoder.encode(JSON.stringify(message));
+      await this.#again("QoS 2 hold", () => this.inbound.create(qos2Key(key, packetId), value));
       return true;
     } catch (err) {
       if (
@@ -41,7 +53,7 @@ export class Qos2Store {
     packetId: number,
   ): Promise<{ message: HeldMessage; msgId: string } | null> {
     const k = qos2Key(key, packetId);
-    const e = await this.inbound.get(k);
+    const e = await this.#again("QoS 2 held", () => this.inbound.get(k));
     if (!e || e.operation !== "PUT" || e.length === 0) return null;
     return {
       message: JSON.parse(decoder.decode(e.value)) as HeldMessage,
@@ -50,19 +62,20 @@ export class Qos2Store {
   }
 
   async forget(key: string, packetId: number): Promise<void> {
-    await this.inbound.purge(qos2Key(key, packetId));
+    await this.#again("QoS 2 forget", () => this.inbound.purge(qos2Key(key, packetId)));
   }
 
   /** The client has the delivery: from now on it only gets PUBREL for it [MQTT-4.3.3-1]. */
   async received(key: string, release: Release): Promise<void> {
-    await this.outbound.put(
-      qos2Key(key, release.packetId),
-      encoder.encode(JSON.stringify(release)),
+    const value = encoder.encode(JSON.stringify(release));
+    await this.#again(
+      "QoS 2 PUBREC",
+      () => this.outbound.put(qos2Key(key, release.packetId), value),
     );
   }
 
   async completed(key: string, packetId: number): Promise<void> {
-    await this.outbound.purge(qos2Key(key, packetId));
+    await this.#again("QoS 2 PUBCOMP", () => this.outbound.purge(qos2Key(key, packetId)));
   }
 
   /** Forgets all QoS 2 state of a session (a clean start) [MQTT-3.1.2-6]. */

@@ -67,6 +67,7 @@ export interface ListenOptions {
 export interface Listener {
   /** The port listened on (the chosen one when 0 was asked for). */
   readonly port: number;
+  /** Stops accepting connections; open ones stay until their owners close them. */
   stop(): Promise<void>;
 }
 

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { connect } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
 import type { IPublishPacket } from "mqtt-packet";
 import { type LocalCluster, startLocalCluster } from "../helpers/cluster.ts";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
@@ -121,6 +123,18 @@ describe("through HAProxy on the local cluster", () => {
     await dying[Symbol.asyncDispose](); // the socket drops: no DISCONNECT
     const [will] = await watcher.waitMessages(1);
     expect(will).toMatchObject({ topic: willTopic, payload: "gone" });
+  });
+
+  test("stream_replicas auto gives replicas 3 on the 3-node cluster", async () => {
+    const nc = await connect({ servers: cluster.natsUrls });
+    try {
+      const jsm = await jetstreamManager(nc);
+      for (const stream of ["jetmq_msgs", "jetmq_retained", "KV_jetmq_sessions"]) {
+        expect((await jsm.streams.info(stream)).config.num_replicas).toBe(3);
+      }
+    } finally {
+      await nc.close();
+    }
   });
 
   test("every instance is ready, and HAProxy's checks see them up", async () => {

@@ -85,17 +85,24 @@ describe("publish handler", () => {
     await env.store.jsm.consumers.delete(MESSAGES_STREAM, consumer.name);
   });
 
-  test("QoS 1 that cannot be stored gets no PUBACK and a log line saying why", async () => {
+  test("QoS 1 that cannot be stored, after its retries, gets no PUBACK but a close and a log line", async () => {
     const cfg = (await env.store.jsm.streams.info(MESSAGES_STREAM)).config;
     await env.store.jsm.streams.delete(MESSAGES_STREAM);
     try {
       const fx = await run(pub("q1/lost", 1, "x", 7));
-      expect(fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : "no effect").toBeNull();
+      expect(fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : "no effect").toEqual({
+        notStored: expect.stringMatching(/^QoS 1 PUBLISH 7: Not stored after \d+ tries/),
+      });
+      expect(env.logs.find((r) => r.event === "store.retrying")).toMatchObject({
+        subject: "$JETMQ.msgs.q1.lost",
+        reason: expect.stringContaining("503"),
+      });
       const line = env.logs.find((r) => r.event === "publish.store_failed");
       expect(line).toMatchObject({
-        packetId: 7,
+        what: "QoS 1 PUBLISH 7",
         subject: "$JETMQ.msgs.q1.lost",
         error: "StoreError",
+        action: expect.stringContaining("closing the connection"),
       });
     } finally {
       await env.store.jsm.streams.add(cfg);

@@ -47,11 +47,11 @@ export async function handlerEnv(
   const logs: LogRecord[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as LogRecord));
   const store = await provisionStore(nc, { replicas: 1, apiTimeoutMs: 5000, log });
-  const bus = new Bus(nc, new StorePipeline(nc, 5000));
+  const bus = new Bus(nc, new StorePipeline(nc, 5000, { retryForMs: 1500, log }));
   const sessions = new SessionStore(store.sessions);
   const limits: Limits = { ...limitsOf(buildConfig({})), ...opts.limits };
   const leases = new Leases(store.instances, store.wills);
-  const qos2 = new Qos2Store(store.qos2In, store.qos2Out);
+  const qos2 = new Qos2Store(store.qos2In, store.qos2Out, { forMs: 1500, log });
   const admission = opts.auth ?? new AuthContext(buildConfig({}), bunRuntime.passwords);
   const consumers = new SessionConsumers(nc, store.jsm, {
     ackWaitMs: opts.ackWaitMs ?? 30_000,

@@ -20,7 +20,9 @@ export interface TestNats extends AsyncDisposable {
 }
 
 /** A real nats-server on a free loopback port with its store in a temp dir, removed on dispose. */
-export async function startNats(opts: { jetstream?: boolean } = {}): Promise<TestNats> {
+export async function startNats(
+  opts: { jetstream?: boolean; extraConfig?: string } = {},
+): Promise<TestNats> {
   if (!Bun.which("nats-server")) {
     throw new Error(`nats-server is not installed. ${INSTALL_HINT}`);
   }
@@ -31,6 +33,7 @@ export async function startNats(opts: { jetstream?: boolean } = {}): Promise<Tes
       dataDir: storeDir,
       port,
       jetstream: opts.jetstream,
+      extraConfig: opts.extraConfig,
       log: createLogger("silent"),
     });
   let server: EmbeddedNats = await start(0);

@@ -65,7 +65,7 @@ export function listenTcp(options: ListenOptions, accept: Accept): Promise<Liste
     get port() {
       return server.port;
     },
-    stop: () => Promise.resolve(server.stop(true)),
+    stop: () => Promise.resolve(server.stop(false)),
   });
 }
 

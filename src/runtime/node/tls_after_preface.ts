@@ -16,10 +16,7 @@ export function listenTlsAfterPreface(
 ): Promise<Listener> {
   const { tls, preface } = options;
   const context = createSecureContext({ cert: tls.cert, key: tls.key, ca: tls.ca ?? undefined });
-  const open = new Set<Socket>();
   const server = createServer((socket) => {
-    open.add(socket);
-    socket.on("close", () => open.delete(socket));
     socket.setNoDelay(true);
     const peer = withPort(socket.remoteAddress ?? "?", socket.remotePort ?? 0);
     const gate = new PrefaceBuffer(preface, peer);
@@ -76,11 +73,8 @@ export function listenTlsAfterPreface(
       const port = typeof address === "object" && address ? address.port : options.port;
       resolve({
         port,
-        stop: () =>
-          new Promise<void>((done) => {
-            server.close(() => done());
-            for (const socket of open) socket.destroy();
-          }),
+        // close() waits for open connections to end: do not wait for it.
+        stop: () => Promise.resolve(void server.close()),
       });
     });
   });
