@@ -54,10 +54,13 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
 
   // Whoever held the session, on any instance, closes its connection [MQTT-3.1.4-2]; an
   // instance that is gone has no responders, so nobody waits for it.
-  if (previous?.owner) await ctx.takeovers.notify(previous.owner.instance, key, claim.generation);
+  const answer = previous?.owner
+    ? await ctx.takeovers.notify(previous.owner.instance, key, claim.generation)
+    : null;
   // The connection taken over ended without DISCONNECT: its will goes out now [MQTT-3.1.2-8].
   // (nats-server drops it instead; see the README.)
-  if (previous?.owner && previous.will) {
+  // A connection a drain was sending away ended normally for its will: the client is back.
+  if (previous?.owner && previous.will && answer !== "drained") {
     await publishWill(previous.will, clientId, "Session taken over", ctx);
     await ctx.wills.willGone(previous.owner.instance, key);
   }

@@ -61,10 +61,15 @@ export interface PublisherPort {
 /** Tells the instance holding a session that a newer connection claimed it. */
 export interface TakeoverPort {
   /**
-   * Resolves true once that instance's connection receives nothing more, false when the
-   * instance is gone (or does not answer in time).
+   * Resolves once that instance's connection receives nothing more: "released", or "drained"
+   * when the connection was already being sent away by a drain (its will waits for the client
+   * to come back, which is now); "gone" when the instance is gone or silent.
    */
-  notify(instanceId: string, key: string, generation: number): Promise<boolean>;
+  notify(
+    instanceId: string,
+    key: string,
+    generation: number,
+  ): Promise<"released" | "drained" | "gone">;
 }
 
 /** QoS 2 state that outlives connections and instances. */

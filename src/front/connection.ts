@@ -31,6 +31,8 @@ export class Connection implements TransportPeer {
   session: SessionRef | null = null;
   delivery: ClientDelivery | null = null;
   closeReason: string | null = null;
+  /** A drain is sending this connection away. */
+  sentAway = false;
   #graceful = false;
   #closing = false;
   #ended = false;
@@ -137,6 +139,7 @@ export class Connection implements TransportPeer {
    */
   sendAway(reason: string, willDelayMs: number): void {
     this.#willDelayMs = willDelayMs;
+    this.sentAway = true;
     this.#close(reason);
   }
 
@@ -277,7 +280,6 @@ export class Connection implements TransportPeer {
 
   async #end(): Promise<void> {
     this.#closing = true;
-    this.deps.registry.unbind(this);
     if (this.session) this.deps.auth.counts.remove(this.session.identity.name);
     const reason = this.closeReason ?? "Connection lost";
     try {
@@ -292,6 +294,9 @@ export class Connection implements TransportPeer {
         ...describeError(err),
       });
     }
+    // Registered until its session is dealt with: a takeover meanwhile still finds it here,
+    // and learns whether a drain sent it away.
+    this.deps.registry.unbind(this);
     this.deps.log.info("client.closed", {
       clientId: this.clientId,
       connection: this.id,

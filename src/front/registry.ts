@@ -1,6 +1,8 @@
 /** What the registry needs of a connection. */
 export interface Bindable {
   readonly session: { readonly key: string; readonly generation: number } | null;
+  /** True while a drain is sending the connection away. */
+  readonly sentAway: boolean;
   takenOver(): void;
 }
 
@@ -38,13 +40,17 @@ export class Registry<C extends Bindable = Bindable> {
     if (key !== undefined && this.#byKey.get(key) === conn) this.#byKey.delete(key);
   }
 
-  /** A claim with `generation` was made for `key` somewhere. */
-  takeover(key: string, generation: number): void {
+  /**
+   * A claim with `generation` was made for `key` somewhere. Returns whether the connection it
+   * closes here was being sent away by a drain (still registered until it has ended).
+   */
+  takeover(key: string, generation: number): boolean {
     const current = this.#byKey.get(key);
-    if (current && (current.session?.generation ?? 0) < generation) {
-      this.#byKey.delete(key);
-      current.takenOver();
-    }
+    if (!current || (current.session?.generation ?? 0) >= generation) return false;
+    this.#byKey.delete(key);
+    const drained = current.sentAway;
+    current.takenOver();
+    return drained;
   }
 
   values(): IterableIterator<C> {

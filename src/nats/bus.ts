@@ -47,7 +47,7 @@ const NAK = new TextEncoder().encode("-NAK");
  */
 export class Bus {
   onLocalPublish: BusMessageHandler = () => {};
-  #local = new Map<string, (payload: Uint8Array) => void>();
+  #local = new Map<string, (payload: Uint8Array) => Uint8Array>();
 
   readonly #nc: NatsConnection;
 
@@ -70,7 +70,7 @@ export class Bus {
    * Answers requests on `subject` from this instance too, which no_echo would otherwise hide
    * from the subscription `subscribe` made for the other instances.
    */
-  answerLocally(subject: string, handler: (payload: Uint8Array) => void): void {
+  answerLocally(subject: string, handler: (payload: Uint8Array) => Uint8Array): void {
     this.#local.set(subject, handler);
   }
 
@@ -99,20 +99,16 @@ export class Bus {
   }
 
   /**
-   * Sends an internal request; true when it was answered within `timeoutMs`, false when nobody
+   * Sends an internal request; the answer when it came within `timeoutMs`, null when nobody
    * listens (no responders) or the time ran out.
    */
-  async ask(subject: string, payload: Uint8Array, timeoutMs: number): Promise<boolean> {
+  async ask(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array | null> {
     const local = this.#local.get(subject);
-    if (local) {
-      local(payload);
-      return true;
-    }
+    if (local) return local(payload);
     try {
-      await this.#nc.request(subject, payload, { timeout: timeoutMs });
-      return true;
+      return (await this.#nc.request(subject, payload, { timeout: timeoutMs })).data;
     } catch {
-      return false;
+      return null;
     }
   }
 

@@ -7,11 +7,19 @@ export interface TakeoverNotice {
   readonly generation: number;
 }
 
+/**
+ * What the previous owner's instance says: it let the connection go ("released"), the
+ * connection was already being sent away by a drain ("drained": its will waits, it is no
+ * abnormal end), or nobody answered ("gone": the instance died, or took too long).
+ */
+export type TakeoverAnswer = "released" | "drained" | "gone";
+
 /** How long a takeover waits for the previous owner's instance to let the session go. */
 export const TAKEOVER_WAIT_MS = 1000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const DRAINED = encoder.encode("drained");
 
 export const encodeTakeover = (notice: TakeoverNotice): Uint8Array =>
   encoder.encode(JSON.stringify({ key: notice.key, generation: notice.generation }));
@@ -37,26 +45,28 @@ export function decodeTakeover(bytes: Uint8Array): TakeoverNotice | null {
 export class Takeovers {
   constructor(readonly bus: Bus, readonly waitMs = TAKEOVER_WAIT_MS) {}
 
-  /** True once the holder let go; false when it is gone (no responders) or silent too long. */
-  notify(instanceId: string, key: string, generation: number): Promise<boolean> {
-    return this.bus.ask(
-      takeoverSubject(instanceId),
-      encodeTakeover({ key, generation }),
-      this.waitMs,
-    );
+  /** Tells the holder; resolves once it let go, or it is known gone. */
+  async notify(instanceId: string, key: string, generation: number): Promise<TakeoverAnswer> {
+    const subject = takeoverSubject(instanceId);
+    const answer = await this.bus.ask(subject, encodeTakeover({ key, generation }), this.waitMs);
+    if (answer === null) return "gone";
+    return decoder.decode(answer) === "drained" ? "drained" : "released";
   }
 
-  /** Hears the takeovers of sessions served by `instanceId`, from other instances and itself. */
-  listen(instanceId: string, onNotice: (notice: TakeoverNotice) => void): BusSubscription {
+  /**
+   * Hears the takeovers of sessions served by `instanceId`, from other instances and itself;
+   * `onNotice` says whether the connection it closed was already being drained.
+   */
+  listen(instanceId: string, onNotice: (notice: TakeoverNotice) => boolean): BusSubscription {
     const subject = takeoverSubject(instanceId);
-    const handle = (bytes: Uint8Array) => {
+    const handle = (bytes: Uint8Array): Uint8Array => {
       const notice = decodeTakeover(bytes);
-      if (notice) onNotice(notice);
+      return notice && onNotice(notice) ? DRAINED : new Uint8Array(0);
     };
     this.bus.answerLocally(subject, handle);
     return this.bus.subscribe(subject, (m) => {
-      handle(m.data);
-      if (m.reply) this.bus.notify(m.reply, new Uint8Array(0));
+      const answer = handle(m.data);
+      if (m.reply) this.bus.notify(m.reply, answer);
     });
   }
 }

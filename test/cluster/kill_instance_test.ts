@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { type LocalCluster, startLocalCluster } from "../helpers/cluster.ts";
 import { mqttjs, type TestClient } from "../helpers/mqtt_clients.ts";
+import { reportFigures } from "../helpers/report.ts";
 import { waitFor } from "../helpers/wait.ts";
 
 // kill -9 of each jetmq instance in turn while a QoS 1 publisher and a persistent QoS 1
@@ -85,7 +84,7 @@ describe("kill -9 of jetmq instances under load, through HAProxy", () => {
       reconnects: outages.length,
       reconnectMs: outages,
     };
-    report(figures);
+    reportFigures("kill_instance", figures);
     expect(figures.lost).toBe(0);
     // Each client lived on an instance that was killed at least once.
     expect(outages.length).toBeGreaterThanOrEqual(2);
@@ -95,10 +94,3 @@ describe("kill -9 of jetmq instances under load, through HAProxy", () => {
 });
 
 const received = (sub: TestClient) => new Set(sub.received.map((m) => m.payload));
-
-/** The figures go to test-artifacts/ for the record (the closing note quotes them). */
-function report(figures: Record<string, unknown>): void {
-  const dir = join(import.meta.dir, "../../test-artifacts");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "kill_instance.json"), JSON.stringify(figures, null, 2) + "\n");
-}

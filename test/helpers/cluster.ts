@@ -66,7 +66,9 @@ export async function startLocalCluster(
     if (stopped) return;
     stopped = true;
     await sh("stop").catch(() => {});
-    rmSync(dir, { recursive: true, force: true });
+    // JETMQ_TEST_KEEP_CLUSTER=1 keeps the logs for a post-mortem.
+    if (process.env.JETMQ_TEST_KEEP_CLUSTER !== "1") rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`cluster kept in ${dir}\n`);
   };
   const cluster: LocalCluster = {
     dir,
