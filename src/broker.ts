@@ -91,6 +91,11 @@ export async function startBroker(
   const readiness = new Readiness({
     probe: () => (nc ? probeStore(nc, PROBE_TIMEOUT_MS) : Promise.resolve("starting")),
     graceMs: config.readyGraceMs,
+    onChange: (problem) =>
+      problem === null ? ilog.info("readiness.probe_ok", {}) : ilog.warn("readiness.probe_failed", {
+        problem,
+        action: `still ready for ${config.readyGraceMs} ms after the last good probe`,
+      }),
   });
   // Up first: while NATS is not ready, /livez answers and /readyz says what start-up waits for.
   const monitor = await startMonitor(rt, config.host, config.monitorPort, {

@@ -158,7 +158,7 @@ export const OPTIONS = [
     key: "ready_grace",
     field: "readyGraceMs",
     kind: "duration",
-    fallback: "10s",
+    fallback: "20s",
     help: "/readyz stays ready this long after JetStream last answered (rides out elections)",
   },
   {

@@ -7,6 +7,8 @@ export interface ReadinessOptions {
   /** Time between probes while ready. */
   readonly everyMs?: number;
   readonly now?: () => number;
+  /** Hears the first failed probe of a streak, and the first good one after it. */
+  readonly onChange?: (problem: string | null) => void;
 }
 
 /**
@@ -57,18 +59,21 @@ export class Readiness {
     if (this.#phase === "starting") return Promise.resolve(this.#starting);
     if (this.#phase === "draining") return Promise.resolve("draining: not taking new clients");
     if (this.#now() - this.#lastGood <= this.opts.graceMs) return Promise.resolve(null);
-    return Promise.resolve(this.#lastProblem ?? "JetStream has not answered");
+    return Promise.resolve(this.#lastProblem ?? "JetStream has not answered since start-up");
   }
 
   #probe(): void {
     if (this.#probing) return;
     this.#probing = true;
     this.opts.probe().then(
-      (problem) => {
-        if (problem === null) this.#lastGood = this.#now();
-        else this.#lastProblem = problem;
-      },
-      (err) => void (this.#lastProblem = String(err)),
+      (problem) => this.#record(problem),
+      (err) => this.#record(String(err)),
     ).finally(() => (this.#probing = false));
+  }
+
+  #record(problem: string | null): void {
+    if ((problem === null) !== (this.#lastProblem === null)) this.opts.onChange?.(problem);
+    this.#lastProblem = problem;
+    if (problem === null) this.#lastGood = this.#now();
   }
 }

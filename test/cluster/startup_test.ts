@@ -43,6 +43,15 @@ describe("start-up and health on the local cluster", () => {
 
   test("/readyz answers within its bound and stays ready while a NATS node is down", async () => {
     for (const node of [1, 2, 3]) {
+      // A node of a healthy cluster goes, as in a rolling restart of NATS: every stream current
+      // first (with two of three replicas gone, a stream has no quorum: a real outage).
+      await waitFor(async () => {
+        for (const port of cluster.natsHttpPorts) {
+          const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null);
+          if (!res?.ok) return false;
+        }
+        return (await probe("/readyz")).status === 200;
+      }, { timeoutMs: 30_000, what: "every NATS node current" });
       await cluster.sh("kill-nats", String(node));
       const answers = [];
       for (let i = 0; i < 8; i++) {
