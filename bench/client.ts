@@ -44,6 +44,7 @@ export class BenchClient {
   #scheduled = false;
   #waiters = new Map<number, (p: Uint8Array) => void>();
   #drained: (() => void) | null = null;
+  #onEnd: (() => void) | null = null;
 
   static async connect(port: number, opts: ConnectOptions = {}): Promise<BenchClient> {
     const c = new BenchClient();
@@ -53,12 +54,8 @@ export class BenchClient {
       socket: {
         data: (_s, chunk) => c.#receive(chunk),
         drain: () => c.#flush(),
-        close: () => {
-          c.closed = true;
-        },
-        error: () => {
-          c.closed = true;
-        },
+        close: () => c.#ended(),
+        error: () => c.#ended(),
       },
     });
     c.#socket.setNoDelay(true);
@@ -103,6 +100,19 @@ export class BenchClient {
     if (this.closed) return;
     this.#socket.end();
     this.closed = true;
+  }
+
+  /** Sends DISCONNECT and waits for the server to close the socket. */
+  async disconnect(): Promise<void> {
+    const ended = new Promise<void>((resolve) => (this.#onEnd = resolve));
+    this.write(Uint8Array.of(0xe0, 0));
+    await Promise.race([ended, Bun.sleep(5000)]);
+    this.close();
+  }
+
+  #ended(): void {
+    this.closed = true;
+    this.#onEnd?.();
   }
 
   #flush(): void {

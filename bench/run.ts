@@ -10,6 +10,9 @@ import { latencyQos0, latencyQos1 } from "./scenarios/latency.ts";
 import { offlineQueue, qos1EndToEnd, qos2EndToEnd } from "./scenarios/qos1.ts";
 import { retainedLookup } from "./scenarios/retained.ts";
 import { fanIn, fanOut } from "./scenarios/throughput.ts";
+import { cleanConnects, persistentSessions } from "./scenarios/sessions.ts";
+import { ownTopics } from "./scenarios/subscribed.ts";
+import { manyIdle } from "./scenarios/many_idle.ts";
 import { startTarget, type TargetName } from "./targets.ts";
 
 const SCENARIOS: Scenario[] = [
@@ -22,6 +25,10 @@ const SCENARIOS: Scenario[] = [
   idleConnections,
   retainedLookup,
   offlineQueue,
+  persistentSessions,
+  cleanConnects,
+  ownTopics,
+  manyIdle,
 ];
 const TARGETS: TargetName[] = ["jetmq", "mosquitto", "nats-mqtt"];
 

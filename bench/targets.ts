@@ -74,6 +74,7 @@ async function startJetmq(dir: string): Promise<Target> {
       join(import.meta.dir, "../src/main.ts"),
       ...["--nats-url", `nats://127.0.0.1:${nats.port}`, "--host", "127.0.0.1"],
       ...["--port", String(port), "--ws-port", "0", "--monitor-port", "0", "--log-level", "warn"],
+      ...["--drain-notice", "1ms"],
     ],
     { stdout: "ignore", stderr: "inherit" },
   );

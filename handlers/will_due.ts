@@ -14,6 +14,7 @@ export async function willDue(key: string, at: number, ctx: HandlerContext): Pro
     (r) => (r.clean ? null : { ...r, will: null, willAt: null }),
   );
   if (previous?.will) {
+    ctx.log.info("will.due", { session: key, at, willAt: previous.willAt, owner: previous.owner });
     await publishWill(previous.will, previous.clientId, "Will delay passed", ctx);
   }
   await ctx.wills.delayedGone(key);

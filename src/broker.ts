@@ -21,10 +21,11 @@ import { SessionConsumers } from "./nats/consumers.ts";
 import { RetainedStore } from "./nats/retained.ts";
 import { Leases } from "./nats/leases.ts";
 import { Qos2Store } from "./nats/qos2.ts";
-import { probeStore, provisionStore } from "./nats/provision.ts";
+import { footprint } from "./nats/footprint.ts";
+import { probeStore, provisionStore, type StoreHandles } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
 import { StorePipeline } from "./nats/store_pipeline.ts";
-import { Takeovers } from "./nats/takeovers.ts";
+import { TAKEOVER_WAIT_MS, Takeovers } from "./nats/takeovers.ts";
 import { currentRuntime } from "./runtime/current.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { Stats } from "./stats.ts";
@@ -88,6 +89,7 @@ export async function startBroker(
   const connections = new Set<Connection>();
   let nc: NatsConnection | null = null;
   let fanout: Fanout | null = null;
+  let store: StoreHandles | null = null;
   const readiness = new Readiness({
     probe: () => (nc ? probeStore(nc, PROBE_TIMEOUT_MS) : Promise.resolve("starting")),
     graceMs: config.readyGraceMs,
@@ -107,6 +109,7 @@ export async function startBroker(
     natsSubscriptions: () => fanout?.subjectCount ?? 0,
     notReady: () => readiness.check(),
     drain: () => void drain(),
+    footprint: () => (store ? footprint(store.jsm) : null),
   });
   let draining: Promise<void> | null = null;
   // Set once the listeners are open; a drain asked for during start-up only marks unready.
@@ -140,7 +143,7 @@ export async function startBroker(
     throw err;
   }
   nc = ready.conn;
-  const store = ready.handles;
+  store = ready.handles;
   const auth = new AuthContext(config, rt.passwords);
   const bus = new Bus(
     nc,
@@ -225,6 +228,9 @@ export async function startBroker(
       while (connections.size > 0 && Date.now() < deadline) await sleep(10);
       readiness.stop();
       willTimers.stop();
+      // Clients a drain sent away reconnect elsewhere; a takeover notice for one of them may
+      // still be on its way: answered "drained", it fires no will.
+      if (draining) await sleep(TAKEOVER_WAIT_MS);
       listening.unsubscribe();
       await leaseKeeper.stop();
       await monitor.stop();

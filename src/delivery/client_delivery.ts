@@ -44,30 +44,41 @@ const encoder = new TextEncoder();
  */
 export class ClientDelivery implements Subscriber {
   #grants = new GrantSet();
-  /** Consumer subject → its deliver-subject subscription. */
-  #stored = new Map<string, BusSubscription>();
-  #inFlight = new InFlight();
+  /** Consumer subject → its deliver-subject subscription (persistent sessions only). */
+  #stored: Map<string, BusSubscription> | null = null;
+  // Made on first use: a connection that only receives QoS 0 never pays for them.
+  #inFlightIds: InFlight | null = null;
+  #releasesOf: Qos2Releases | null = null;
   #closed = false;
   /** Live messages held back while retained ones are sent, so those go first. */
   #held: Array<() => void> | null = null;
-  #releases: Qos2Releases;
 
   constructor(
     readonly session: SessionRef,
     readonly deps: DeliveryDeps,
     readonly out: DeliveryOutput,
-  ) {
-    this.#releases = new Qos2Releases(
-      session,
-      deps,
+  ) {}
+
+  get #inFlight(): InFlight {
+    return this.#inFlightIds ??= new InFlight();
+  }
+
+  get #releases(): Qos2Releases {
+    return this.#releasesOf ??= new Qos2Releases(
+      this.session,
+      this.deps,
       this.#inFlight,
-      (b) => void out.write(b, false),
-      (reason) => out.fail(reason),
+      (b) => void this.out.write(b, false),
+      (reason) => this.out.fail(reason),
     );
   }
 
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.#inFlightIds?.size ?? 0;
+  }
+
+  get overlappingPatterns(): Iterable<string> | null {
+    return this.#grants.overlapping ? this.#grants.subjects() : null;
   }
 
   get grants(): ReadonlyMap<string, Grant> {
@@ -91,10 +102,13 @@ export class ClientDelivery implements Subscriber {
   async add(grants: readonly Grant[], resume: boolean, holdForRetained = false): Promise<void> {
     if (this.#closed) return;
     if (holdForRetained) this.#held ??= [];
-    this.#grants.add(grants);
-    let flush = this.deps.fanout.add(this, grants);
+    const { added, removed } = this.#grants.add(grants);
+    // Listen on the new subjects before leaving the old: no message is lost in between.
+    let flush = this.deps.fanout.join(this, added);
+    this.deps.fanout.leave(this, removed);
     for (const subject of this.#grants.storedSubjects().keys()) {
-      if (this.#stored.has(subject)) continue;
+      const stored = this.#stored ??= new Map();
+      if (stored.has(subject)) continue;
       // JetStream pushes nothing while nobody listens, so asking for the unacknowledged ones
       // before listening puts them ahead of everything newer, in their order.
       if (resume) await this.deps.consumers.redeliverPending(this.session.key, subject);
@@ -103,7 +117,7 @@ export class ClientDelivery implements Subscriber {
         deliverSubject(this.session.key, subject),
         (m) => this.#onStored(subject, m),
       );
-      this.#stored.set(subject, sub);
+      this.#stored?.set(subject, sub);
       flush = true;
     }
     this.#dropStale();
@@ -111,14 +125,13 @@ export class ClientDelivery implements Subscriber {
   }
 
   remove(filters: readonly string[]): void {
-    this.#grants.remove(filters);
-    this.deps.fanout.remove(this, filters);
+    this.deps.fanout.leave(this, this.#grants.remove(filters).removed);
     this.#dropStale();
   }
 
   /** The client acknowledged a QoS 1 PUBLISH; the stored message is acknowledged in JetStream. */
   acked(packetId: number): void {
-    const entry = this.#inFlight.release(packetId);
+    const entry = this.#inFlightIds?.release(packetId);
     if (entry?.reply) this.deps.bus.ack(entry.reply);
   }
 
@@ -141,9 +154,9 @@ export class ClientDelivery implements Subscriber {
    */
   close(): void {
     this.#closed = true;
-    this.deps.fanout.removeAll(this);
-    for (const sub of this.#stored.values()) sub.unsubscribe();
-    this.#stored.clear();
+    this.deps.fanout.leave(this, this.#grants.subjects());
+    for (const sub of this.#stored?.values() ?? []) sub.unsubscribe();
+    this.#stored = null;
   }
 
   /**
@@ -270,11 +283,13 @@ export class ClientDelivery implements Subscriber {
   }
 
   #dropStale(): void {
+    const stored = this.#stored;
+    if (!stored) return;
     const wanted = this.#grants.storedSubjects();
-    for (const [subject, sub] of this.#stored) {
+    for (const [subject, sub] of stored) {
       if (wanted.has(subject)) continue;
       sub.unsubscribe();
-      this.#stored.delete(subject);
+      stored.delete(subject);
     }
   }
 }

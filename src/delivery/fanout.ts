@@ -1,14 +1,15 @@
-import type { Grant } from "../mqtt/session.ts";
 import { encodePublish } from "../mqtt/packets.ts";
+import { hidesDollar, receives } from "../mqtt/subject_match.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
-import { hidesDollar, receives } from "../mqtt/subject_match.ts";
 import { SubjectTrie } from "./subject_trie.ts";
 
-/** A local receiver of messages: a connection. */
+/** A local receiver of messages: a connection's delivery. */
 export interface Subscriber {
   /** A message on `pattern`, one of the subscriber's subjects; called once per message. */
   deliver(pattern: string, message: FanoutMessage): void;
+  /** The subjects it listens on, when one message can match several of them; else null. */
+  readonly overlappingPatterns: Iterable<string> | null;
 }
 
 const encoder = new TextEncoder();
@@ -32,22 +33,21 @@ export class FanoutMessage {
 
 interface Interest {
   readonly sub: BusSubscription;
-  /** Subscriber → how many of its filters use this subject. */
-  readonly members: Map<Subscriber, number>;
+  readonly members: Set<Subscriber>;
   readonly wildcardFirst: boolean;
 }
 
 /**
  * Per-instance interest: one NATS subscription per distinct subject however many local
  * clients use it, each message encoded once and handed to every interested subscriber.
- * Messages published by this instance are matched locally instead (see `#local`).
+ * Messages published by this instance are matched locally instead (see `#local`). Subscribers
+ * keep their own subjects; this keeps only who listens on each.
  */
 export class Fanout {
   #bySubject = new Map<string, Interest>();
-  #filtersOf = new Map<Subscriber, Map<string, Grant>>();
-  #patternsOf = new Map<Subscriber, Map<string, number>>();
-
   #trie = new SubjectTrie();
+  /** One callback for every NATS subscription: a closure each would cost memory per subject. */
+  #onBus = (subject: string, msg: BusMessage) => this.#onMessage(subject, msg);
 
   constructor(readonly bus: Bus) {
     bus.onLocalPublish = (msg) => this.#local(msg);
@@ -66,74 +66,33 @@ export class Fanout {
     return this.#bySubject.size;
   }
 
-  filtersOf(subscriber: Subscriber): ReadonlyMap<string, Grant> | undefined {
-    return this.#filtersOf.get(subscriber);
-  }
-
-  /** Returns true when a new NATS subscription was made: the caller flushes before SUBACK. */
-  add(subscriber: Subscriber, grants: readonly Grant[]): boolean {
-    const subjectsBefore = this.#bySubject.size;
-    let filters = this.#filtersOf.get(subscriber);
-    if (!filters) this.#filtersOf.set(subscriber, filters = new Map());
-    for (const grant of grants) {
-      const old = filters.get(grant.filter);
-      // Subscribe before unsubscribing the old grant's subjects, so none is dropped in between.
-      filters.set(grant.filter, grant);
-      for (const s of grant.subjects) this.#join(subscriber, s);
-      if (old) { for (const s of old.subjects) this.#leave(subscriber, s); }
+  /** `subscriber` listens on `subjects` now. True when a new NATS subscription was made. */
+  join(subscriber: Subscriber, subjects: Iterable<string>): boolean {
+    let made = false;
+    for (const subject of subjects) {
+      let interest = this.#bySubject.get(subject);
+      if (!interest) {
+        interest = {
+          sub: this.bus.subscribeShared(subject, this.#onBus),
+          members: new Set(),
+          wildcardFirst: startsWithWildcard(subject),
+        };
+        this.#bySubject.set(subject, interest);
+        this.#trie.add(subject);
+        made = true;
+      }
+      interest.members.add(subscriber);
     }
-    return this.#bySubject.size > subjectsBefore;
+    return made;
   }
 
-  remove(subscriber: Subscriber, filters: readonly string[]): void {
-    const mine = this.#filtersOf.get(subscriber);
-    if (!mine) return;
-    for (const filter of filters) {
-      const grant = mine.get(filter);
-      if (!grant) continue;
-      mine.delete(filter);
-      for (const s of grant.subjects) this.#leave(subscriber, s);
-    }
-  }
-
-  removeAll(subscriber: Subscriber): void {
-    const mine = this.#filtersOf.get(subscriber);
-    if (mine) this.remove(subscriber, [...mine.keys()]);
-    this.#filtersOf.delete(subscriber);
-    this.#patternsOf.delete(subscriber);
-  }
-
-  #join(subscriber: Subscriber, subject: string): void {
-    let patterns = this.#patternsOf.get(subscriber);
-    if (!patterns) this.#patternsOf.set(subscriber, patterns = new Map());
-    patterns.set(subject, (patterns.get(subject) ?? 0) + 1);
-    let interest = this.#bySubject.get(subject);
-    if (!interest) {
-      interest = {
-        sub: this.bus.subscribe(subject, (m) => this.#onMessage(subject, m)),
-        members: new Map(),
-        wildcardFirst: startsWithWildcard(subject),
-      };
-      this.#bySubject.set(subject, interest);
-      this.#trie.add(subject);
-    }
-    interest.members.set(subscriber, (interest.members.get(subscriber) ?? 0) + 1);
-  }
-
-  #leave(subscriber: Subscriber, subject: string): void {
-    const patterns = this.#patternsOf.get(subscriber);
-    const left = (patterns?.get(subject) ?? 0) - 1;
-    if (left > 0) patterns?.set(subject, left);
-    else patterns?.delete(subject);
-    const interest = this.#bySubject.get(subject);
-    if (!interest) return;
-    const count = (interest.members.get(subscriber) ?? 0) - 1;
-    if (count > 0) {
-      interest.members.set(subscriber, count);
-      return;
-    }
-    interest.members.delete(subscriber);
-    if (interest.members.size === 0) {
+  /** `subscriber` no longer listens on `subjects`. */
+  leave(subscriber: Subscriber, subjects: Iterable<string>): void {
+    for (const subject of subjects) {
+      const interest = this.#bySubject.get(subject);
+      if (!interest) continue;
+      interest.members.delete(subscriber);
+      if (interest.members.size > 0) continue;
       interest.sub.unsubscribe();
       this.#bySubject.delete(subject);
       this.#trie.remove(subject);
@@ -146,11 +105,9 @@ export class Fanout {
     const subject = msg.subject;
     if (hidesDollar(interest.wildcardFirst, subject)) return;
     let message: FanoutMessage | undefined;
-    for (const subscriber of interest.members.keys()) {
-      const patterns = this.#patternsOf.get(subscriber);
-      if (patterns && patterns.size > 1 && !isCanonical(pattern, patterns.keys(), subject)) {
-        continue;
-      }
+    for (const subscriber of interest.members) {
+      const patterns = subscriber.overlappingPatterns;
+      if (patterns && !isCanonical(pattern, patterns, subject)) continue;
       subscriber.deliver(pattern, message ??= new FanoutMessage(msg));
     }
   }

@@ -4,6 +4,12 @@ import { patternsOverlap, receives } from "../mqtt/subject_match.ts";
 /** Past this many subjects, overlaps are assumed rather than looked for. */
 const OVERLAP_CHECK_LIMIT = 64;
 
+/** Plain subjects that a change of grants made appear and disappear. */
+export interface SubjectChanges {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+}
+
 /** A connection's granted filters, and what follows from them for delivery. */
 export class GrantSet {
   #grants = new Map<string, Grant>();
@@ -17,14 +23,21 @@ export class GrantSet {
     return this.#grants;
   }
 
-  add(grants: readonly Grant[]): void {
+  /** Adds (or replaces) grants; returns the plain subjects this made appear and disappear. */
+  add(grants: readonly Grant[]): SubjectChanges {
     for (const g of grants) this.#grants.set(g.filter, g);
-    this.#recompute();
+    return this.#recompute();
   }
 
-  remove(filters: readonly string[]): void {
+  /** Removes filters; returns the plain subjects no filter needs any more. */
+  remove(filters: readonly string[]): SubjectChanges {
     for (const f of filters) this.#grants.delete(f);
-    this.#recompute();
+    return this.#recompute();
+  }
+
+  /** Every plain subject of the grants. */
+  subjects(): Iterable<string> {
+    return this.#patternQos.keys();
   }
 
   /**
@@ -63,7 +76,8 @@ export class GrantSet {
     return this.#storedQos;
   }
 
-  #recompute(): void {
+  #recompute(): SubjectChanges {
+    const before = this.#patternQos;
     this.#patternQos = new Map();
     this.#storedQos = new Map();
     for (const g of this.#grants.values()) {
@@ -73,6 +87,9 @@ export class GrantSet {
       }
     }
     this.#overlapping = anyOverlap([...this.#patternQos.keys()]);
+    const added = [...this.#patternQos.keys()].filter((s) => !before.has(s));
+    const removed = [...before.keys()].filter((s) => !this.#patternQos.has(s));
+    return { added, removed };
   }
 }
 

@@ -1,11 +1,11 @@
 import type { Packet } from "mqtt-packet";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
-import type { Effect, HandlerContext, SessionContext } from "../../handlers/types.ts";
+import type { Effect, HandlerContext, NotStored, SessionContext } from "../../handlers/types.ts";
 import type { SessionRef } from "../mqtt/session.ts";
 import { ClientDelivery } from "../delivery/client_delivery.ts";
 import { describeError, type ProtocolError } from "../errors.ts";
-import { encodePacket, PacketDecoder } from "../mqtt/codec.ts";
+import { type DecoderSink, encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import type { Transport, TransportPeer } from "../runtime/types.ts";
 import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
 import { route } from "./dispatch.ts";
@@ -26,6 +26,57 @@ let nextId = 0;
  * one at a time in arrival order, applies the effects, and enforces keepalive and limits.
  */
 export class Connection implements TransportPeer {
+  /**
+   * What the decoder and the effects act on, as methods on one prototype rather than closures
+   * made for every connection (an instance holds tens of thousands).
+   */
+  static #Parts = class implements DecoderSink, EffectTarget {
+    constructor(readonly c: Connection) {}
+
+    packet(packet: Packet, bytes: number): void {
+      const c = this.c;
+      c.msgsIn++;
+      c.deps.stats.msgsIn++;
+      c.deps.stats.bytesIn += bytes;
+      c.#queue.push({ kind: "packet", packet });
+    }
+
+    error(err: ProtocolError): void {
+      this.c.#queue.push({ kind: "violation", reason: err.message });
+    }
+
+    send(packet: Packet): void {
+      this.c.#send(packet);
+    }
+
+    sendWhenStored(pending: Promise<Packet | NotStored | null>): void | Promise<void> {
+      return this.c.#acks.add(pending);
+    }
+
+    async close(reason: string, graceful: boolean): Promise<void> {
+      this.c.#graceful = graceful;
+      // Acknowledgements of what was stored go out before the connection ends.
+      await this.c.#acks.settled();
+      this.c.#close(reason);
+    }
+
+    violation(reason: string): void {
+      this.c.#violation(reason);
+    }
+
+    bind(session: SessionRef): void {
+      this.c.#bind(session);
+    }
+
+    delivery(): ClientDelivery | null {
+      return this.c.delivery;
+    }
+
+    startDelivery(): ClientDelivery | null {
+      return this.c.#startDelivery();
+    }
+  };
+
   readonly id: string;
   readonly openedAt = Date.now();
   session: SessionRef | null = null;
@@ -61,17 +112,10 @@ export class Connection implements TransportPeer {
   ) {
     this.id = `${deps.instanceId}-${++nextId}`;
     this.#ctx = handlerContext(deps, this.id, transport.remoteAddress, null);
-    this.#effects = this.#effectTarget();
+    const parts = new Connection.#Parts(this);
+    this.#effects = parts;
     this.#queue = new SerialQueue<Work>(transport, (work) => this.#step(work));
-    this.#decoder = new PacketDecoder(deps.config.maxPacketSize, {
-      packet: (packet, bytes) => {
-        this.msgsIn++;
-        deps.stats.msgsIn++;
-        deps.stats.bytesIn += bytes;
-        this.#queue.push({ kind: "packet", packet });
-      },
-      error: (err: ProtocolError) => this.#queue.push({ kind: "violation", reason: err.message }),
-    });
+    this.#decoder = new PacketDecoder(deps.config.maxPacketSize, parts);
     this.#out = new Outbound(transport, deps.config.maxPendingBytes, () => {
       this.#close(`Slow consumer: over ${4 * deps.config.maxPendingBytes} bytes unread`, {
         discard: true,
@@ -219,24 +263,6 @@ export class Connection implements TransportPeer {
 
   #send(packet: Packet): void {
     this.#out.write(encodePacket(packet, this.session?.protocolVersion ?? 4), false);
-  }
-
-  /** What effects act on: this connection's parts, in one place. */
-  #effectTarget(): EffectTarget {
-    return {
-      send: (packet) => this.#send(packet),
-      sendWhenStored: (pending) => this.#acks.add(pending),
-      close: async (reason, graceful) => {
-        this.#graceful = graceful;
-        // Acknowledgements of what was stored go out before the connection ends.
-        await this.#acks.settled();
-        this.#close(reason);
-      },
-      violation: (reason) => this.#violation(reason),
-      bind: (session) => this.#bind(session),
-      delivery: () => this.delivery,
-      startDelivery: () => this.#startDelivery(),
-    };
   }
 
   /** Made on the first subscription: an idle connection does not pay for one. */

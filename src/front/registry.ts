@@ -12,6 +12,14 @@ export interface Bindable {
  */
 export class Registry<C extends Bindable = Bindable> {
   #byKey = new Map<string, C>();
+  /**
+   * Sessions whose connection a drain sent away, with its generation: a takeover notice may
+   * arrive after that connection has ended (it lost the race to write its session down), and
+   * must still learn that its end was a drain's, not a crash.
+   */
+  #sentAway = new Map<string, { generation: number; until: number }>();
+
+  constructor(readonly rememberMs = 60_000) {}
 
   get size(): number {
     return this.#byKey.size;
@@ -37,7 +45,19 @@ export class Registry<C extends Bindable = Bindable> {
 
   unbind(conn: C): void {
     const key = conn.session?.key;
-    if (key !== undefined && this.#byKey.get(key) === conn) this.#byKey.delete(key);
+    if (key === undefined) return;
+    if (this.#byKey.get(key) === conn) this.#byKey.delete(key);
+    if (conn.sentAway) {
+      const now = Date.now();
+      // Kept in insertion order, all with one lifetime: the expired ones are at the front.
+      this.#sentAway.delete(key);
+      const generation = conn.session?.generation ?? 0;
+      this.#sentAway.set(key, { generation, until: now + this.rememberMs });
+      for (const [k, v] of this.#sentAway) {
+        if (v.until >= now) break;
+        this.#sentAway.delete(k);
+      }
+    }
   }
 
   /**
@@ -46,7 +66,11 @@ export class Registry<C extends Bindable = Bindable> {
    */
   takeover(key: string, generation: number): boolean {
     const current = this.#byKey.get(key);
-    if (!current || (current.session?.generation ?? 0) >= generation) return false;
+    if (!current) {
+      const gone = this.#sentAway.get(key);
+      return gone !== undefined && gone.generation < generation && gone.until >= Date.now();
+    }
+    if ((current.session?.generation ?? 0) >= generation) return false;
     this.#byKey.delete(key);
     const drained = current.sentAway;
     current.takenOver();

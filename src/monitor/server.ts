@@ -1,6 +1,7 @@
 import { type Context, Hono } from "hono";
 import { AddressList, hostOf } from "../net/cidr.ts";
 import type { HttpConnection, Listener, Runtime } from "../runtime/types.ts";
+import type { StreamFootprint } from "../nats/footprint.ts";
 import { STATUS_PAGE } from "./status_page.ts";
 import { connz, metrics, type MonitorState, subsz, varz } from "./views.ts";
 
@@ -9,6 +10,8 @@ export interface MonitorSource extends MonitorState {
   notReady(): Promise<string | null>;
   /** Starts draining the instance (POST /drain, from this machine only). */
   drain(): void;
+  /** jetmq's streams and buckets in JetStream; null until start-up has reached NATS. */
+  footprint(): Promise<Record<string, StreamFootprint>> | null;
 }
 
 const LOOPBACK = AddressList.parse("127.0.0.0/8, ::1") as AddressList;
@@ -56,6 +59,13 @@ export function startMonitor(
       limit: number(c.req.query("limit"), 1024, 10_000),
     })));
   app.get("/subsz", (c) => c.json(subsz(state)));
+  app.get("/jsz", async (c) => {
+    const streams = await state.footprint()?.catch((err: unknown) => String(err));
+    if (typeof streams !== "object") {
+      return c.json({ status: "unavailable", reason: streams ?? "starting" }, 503);
+    }
+    return c.json({ instance: state.instanceId, now: new Date().toISOString(), streams });
+  });
   app.get(
     "/metrics",
     (c) => c.text(metrics(state), 200, { "Content-Type": "text/plain; version=0.0.4" }),

@@ -1,5 +1,5 @@
 import type { QoS } from "../mqtt/session.ts";
-import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { StorePipeline } from "./store_pipeline.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
 
@@ -23,6 +23,9 @@ export interface BusMessage {
 }
 
 export type BusMessageHandler = (msg: BusMessage) => void;
+
+/** A handler shared by many subscriptions: `subject` is the one the message came through. */
+export type SharedMessageHandler = (subject: string, msg: BusMessage) => void;
 
 export interface BusSubscription {
   unsubscribe(): void;
@@ -120,21 +123,48 @@ export class Bus {
   subscribe(subject: string, onMessage: BusMessageHandler): BusSubscription {
     return this.#nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err) return;
-        const h = msg.headers;
-        const q = h?.get(QOS_HEADER);
-        onMessage({
-          subject: msg.subject,
-          data: msg.data,
-          qos: q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null,
-          stored: h?.get(STORED_HEADER) === "1",
-          reply: msg.reply,
-        });
+        if (!err) onMessage(toBusMessage(msg));
       },
     });
   }
 
+  /**
+   * Subscribes `subject` for a handler that many subscriptions share, told which subject each
+   * message came through: one callback for them all, where a closure each would cost memory
+   * per subscription (a client per topic, by the ten thousand).
+   */
+  subscribeShared(subject: string, onMessage: SharedMessageHandler): BusSubscription {
+    const sub = this.#nc.subscribe(subject, { callback: this.#shared });
+    const sid = sub.getID();
+    this.#sharedBySid.set(sid, { subject, onMessage });
+    return {
+      unsubscribe: () => {
+        this.#sharedBySid.delete(sid);
+        sub.unsubscribe();
+      },
+    };
+  }
+
+  #sharedBySid = new Map<number, { subject: string; onMessage: SharedMessageHandler }>();
+
+  #shared = (err: Error | null, msg: Msg): void => {
+    const target = this.#sharedBySid.get(msg.sid);
+    if (!err && target) target.onMessage(target.subject, toBusMessage(msg));
+  };
+
   async flush(): Promise<void> {
     await this.#nc.flush();
   }
+}
+
+function toBusMessage(msg: Msg): BusMessage {
+  const h = msg.headers;
+  const q = h?.get(QOS_HEADER);
+  return {
+    subject: msg.subject,
+    data: msg.data,
+    qos: q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null,
+    stored: h?.get(STORED_HEADER) === "1",
+    reply: msg.reply,
+  };
 }

@@ -5,8 +5,8 @@ import {
   JetStreamApiCodes,
   JetStreamApiError,
   type JetStreamManager,
-  type MsgRequest,
 } from "@nats-io/jetstream";
+import { walkSubject } from "./stream_walk.ts";
 import {
   ackSubject,
   consumerName,
@@ -91,18 +91,19 @@ export class SessionConsumers {
       throw err;
     }
     if (info.num_ack_pending === 0) return 0;
-    const last = info.delivered.stream_seq;
-    const filter = messageSubject(subject);
-    let seq = info.ack_floor.stream_seq + 1;
+    const from = info.ack_floor.stream_seq + 1;
     let asked = 0;
     // Walk only this consumer's subject, not the whole stream between the two sequences.
-    while (seq <= last) {
-      const query = { seq, next_by_subj: filter } as unknown as MsgRequest;
-      const msg = await this.jsm.streams.getMessage(MESSAGES_STREAM, query);
-      if (!msg || msg.seq > last) break;
+    const pending = walkSubject(
+      this.jsm,
+      MESSAGES_STREAM,
+      messageSubject(subject),
+      from,
+      info.delivered.stream_seq,
+    );
+    for await (const msg of pending) {
       this.nc.publish(ackSubject(durable, msg.seq, info.delivered.consumer_seq), NAK);
       asked++;
-      seq = msg.seq + 1;
     }
     return asked;
   }

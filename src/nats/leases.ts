@@ -1,5 +1,6 @@
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
+import type { Bucket } from "./bucket.ts";
 import { DELAYED_WILL_PREFIX, delayedWillKey, willKey } from "./names.ts";
 
 const encoder = new TextEncoder();
@@ -21,7 +22,13 @@ export class Leases {
   #seen = new Map<string, Seen>();
   #watchers: Array<QueuedIterator<KvWatchEntry>> = [];
 
-  constructor(readonly instances: KV, readonly wills: KV) {}
+  readonly instances: KV;
+  readonly wills: KV;
+
+  constructor(readonly instanceBucket: Bucket, readonly willBucket: Bucket) {
+    this.instances = instanceBucket.kv;
+    this.wills = willBucket.kv;
+  }
 
   /** Follows every lease from now on; the map holds the latest write of each instance. */
   async watch(): Promise<void> {
@@ -80,7 +87,7 @@ export class Leases {
   /** The dead instance's lease goes, once its wills are dealt with. */
   async forget(instanceId: string): Promise<void> {
     this.#seen.delete(instanceId);
-    await this.instances.purge(instanceId);
+    await this.instanceBucket.erase(instanceId);
   }
 
   /** `key` (a session with a will) is served by `instanceId`. */
@@ -89,7 +96,7 @@ export class Leases {
   }
 
   async willGone(instanceId: string, key: string): Promise<void> {
-    await this.wills.purge(willKey(instanceId, key));
+    await this.willBucket.erase(willKey(instanceId, key));
   }
 
   async delayWill(key: string, at: number): Promise<void> {
@@ -97,14 +104,14 @@ export class Leases {
   }
 
   async delayedGone(key: string): Promise<void> {
-    await this.wills.purge(delayedWillKey(key));
+    await this.willBucket.erase(delayedWillKey(key));
   }
 
   /** Session keys with a will served by `instanceId` (listed only when an instance died). */
   async sessionsWithWill(instanceId: string): Promise<string[]> {
     const out: string[] = [];
     const prefix = `${instanceId}.`;
-    for await (const k of await this.wills.keys(`${prefix}*`)) out.push(k.slice(prefix.length));
+    for await (const e of this.willBucket.entries(instanceId)) out.push(e.key.slice(prefix.length));
     return out;
   }
 }

@@ -10,7 +10,9 @@ import {
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { type KV, Kvm } from "@nats-io/kv";
+import { Kvm } from "@nats-io/kv";
+import { Bucket } from "./bucket.ts";
+import { KvEraser } from "./kv_erase.ts";
 import { NatsSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -29,11 +31,11 @@ import {
 export interface StoreHandles {
   js: JetStreamClient;
   jsm: JetStreamManager;
-  sessions: KV;
-  instances: KV;
-  wills: KV;
-  qos2In: KV;
-  qos2Out: KV;
+  sessions: Bucket;
+  instances: Bucket;
+  wills: Bucket;
+  qos2In: Bucket;
+  qos2Out: Bucket;
   replicas: number;
 }
 
@@ -52,8 +54,14 @@ export async function provisionStore(
   const jsm = await jetstreamManager(nc, { timeout: opts.apiTimeoutMs });
   const replicas = opts.replicas === "auto" ? autoReplicas(nc, opts.log) : opts.replicas;
   const kvm = new Kvm(js);
-  const bucket = (name: string) =>
-    kvm.create(name, { history: 1, replicas, storage: StorageType.File });
+  const eraser = new KvEraser(js, jsm, opts.log);
+  const bucket = async (name: string) =>
+    new Bucket(
+      await kvm.create(name, { history: 1, replicas, storage: StorageType.File }),
+      name,
+      eraser,
+      jsm,
+    );
   const sessions = await bucket(SESSIONS_BUCKET);
   const instances = await bucket(INSTANCES_BUCKET);
   const wills = await bucket(WILLS_BUCKET);

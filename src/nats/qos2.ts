@@ -2,6 +2,7 @@ import type { KV } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { HeldMessage, Release } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
+import type { Bucket } from "./bucket.ts";
 import { qos2Key } from "./names.ts";
 import { withRetry } from "./retry.ts";
 
@@ -14,11 +15,17 @@ const decoder = new TextDecoder();
  * Writes ride out a NATS election (tried again for `retry.forMs`); each is safe to repeat.
  */
 export class Qos2Store {
+  readonly inbound: KV;
+  readonly outbound: KV;
+
   constructor(
-    readonly inbound: KV,
-    readonly outbound: KV,
+    readonly inBucket: Bucket,
+    readonly outBucket: Bucket,
     readonly retry: { readonly forMs: number; readonly log: Logger },
-  ) {}
+  ) {
+    this.inbound = inBucket.kv;
+    this.outbound = outBucket.kv;
+  }
 
   #again<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     return withRetry(what, attempt, this.retry);
@@ -62,7 +69,7 @@ export class Qos2Store {
   }
 
   async forget(key: string, packetId: number): Promise<void> {
-    await this.#again("QoS 2 forget", () => this.inbound.purge(qos2Key(key, packetId)));
+    await this.#again("QoS 2 forget", () => this.inBucket.erase(qos2Key(key, packetId)));
   }
 
   /** The client has the delivery: from now on it only gets PUBREL for it [MQTT-4.3.3-1]. */
@@ -75,24 +82,21 @@ export class Qos2Store {
   }
 
   async completed(key: string, packetId: number): Promise<void> {
-    await this.#again("QoS 2 PUBCOMP", () => this.outbound.purge(qos2Key(key, packetId)));
+    await this.#again("QoS 2 PUBCOMP", () => this.outBucket.erase(qos2Key(key, packetId)));
   }
 
   /** Forgets all QoS 2 state of a session (a clean start) [MQTT-3.1.2-6]. */
   async discard(key: string): Promise<void> {
-    for (const kv of [this.inbound, this.outbound]) {
-      for await (const k of await kv.keys(`${key}.*`)) await kv.purge(k);
+    for (const bucket of [this.inBucket, this.outBucket]) {
+      for await (const e of bucket.entries(key)) await bucket.erase(e.key);
     }
   }
 
   /** The session's deliveries awaiting PUBCOMP, oldest first. */
   async pendingReleases(key: string): Promise<Release[]> {
     const out: Release[] = [];
-    for await (const k of await this.outbound.keys(`${key}.*`)) {
-      const e = await this.outbound.get(k);
-      if (e && e.operation === "PUT" && e.length > 0) {
-        out.push(JSON.parse(decoder.decode(e.value)) as Release);
-      }
+    for await (const e of this.outBucket.entries(key)) {
+      out.push(JSON.parse(decoder.decode(e.value)) as Release);
     }
     return out.sort((a, b) => a.at - b.at || a.streamSeq - b.streamSeq);
   }

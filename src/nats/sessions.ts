@@ -2,6 +2,7 @@ import type { KV, KvEntry } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { StoreConflictError } from "../errors.ts";
 import type { SessionRecord } from "../mqtt/session.ts";
+import type { Bucket } from "./bucket.ts";
 import { sessionKey } from "./names.ts";
 
 export interface ClaimResult {
@@ -17,7 +18,11 @@ const decoder = new TextDecoder();
 
 /** Session records in the sessions KV bucket, every write a compare-and-set. */
 export class SessionStore {
-  constructor(readonly kv: KV) {}
+  readonly kv: KV;
+
+  constructor(readonly bucket: Bucket) {
+    this.kv = bucket.kv;
+  }
 
   /** The key a client id's session is stored under. */
   keyOf(clientId: string): string {
@@ -81,7 +86,7 @@ export class SessionStore {
       if (!entry || !current || !owns(current)) return null;
       const next = change(current);
       if (next) await this.kv.update(key, encode(next), entry.revision);
-      else await this.kv.delete(key, { previousSeq: entry.revision });
+      else await this.bucket.erase(key, entry.revision);
       return current;
     });
   }
