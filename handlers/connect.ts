@@ -41,7 +41,7 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
       takeoverAt: previous?.owner ? new Date(now).toISOString() : null,
       will,
     };
-  });
+  }, clean);
   if (!claim) {
     return [{
       kind: "defer",

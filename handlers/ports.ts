@@ -10,9 +10,11 @@ export interface SessionStorePort {
   /** The key a client id's session is stored under. */
   keyOf(clientId: string): string;
   get(key: string): Promise<SessionRecord | null>;
+  /** `likelyNew`: try creating the record first (a clean session, often a random client id). */
   claim(
     key: string,
     build: (previous: SessionRecord | null) => SessionRecord | null,
+    likelyNew?: boolean,
   ): Promise<ClaimResult | null>;
   update(
     key: string,

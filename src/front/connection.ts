@@ -1,15 +1,14 @@
 import type { Packet } from "mqtt-packet";
-import { setTimeout as sleep } from "node:timers/promises";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
-import type { Effect, HandlerContext, NotStored, SessionContext } from "../../handlers/types.ts";
+import type { HandlerContext, NotStored, SessionContext } from "../../handlers/types.ts";
+import type { Logger } from "../log.ts";
 import type { SessionRef } from "../mqtt/session.ts";
 import { ClientDelivery } from "../delivery/client_delivery.ts";
 import { describeError, type ProtocolError } from "../errors.ts";
 import { type DecoderSink, encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import type { Transport, TransportPeer } from "../runtime/types.ts";
 import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
-import { route } from "./dispatch.ts";
-import { applyEffect, type EffectTarget, SYNC_EFFECTS } from "./effects.ts";
+import { handlePacket, type PacketHost } from "./packet_handling.ts";
 import { SerialQueue } from "./serial_queue.ts";
 import { Liveness } from "./liveness.ts";
 import { OrderedSends } from "./ordered_sends.ts";
@@ -30,8 +29,32 @@ export class Connection implements TransportPeer {
    * What the decoder and the effects act on, as methods on one prototype rather than closures
    * made for every connection (an instance holds tens of thousands).
    */
-  static #Parts = class implements DecoderSink, EffectTarget {
+  static #Parts = class implements DecoderSink, PacketHost {
     constructor(readonly c: Connection) {}
+
+    get connectionId(): string {
+      return this.c.id;
+    }
+
+    get context(): HandlerContext {
+      return this.c.#ctx;
+    }
+
+    get sessionContext(): SessionContext | null {
+      return this.c.#sessionCtx;
+    }
+
+    get closing(): boolean {
+      return this.c.#closing;
+    }
+
+    get log(): Logger {
+      return this.c.deps.log;
+    }
+
+    failed(packet: Packet, err: unknown): void {
+      this.c.#failed(packet, err);
+    }
 
     packet(packet: Packet, bytes: number): void {
       const c = this.c;
@@ -91,7 +114,7 @@ export class Connection implements TransportPeer {
   #ctx: HandlerContext;
   /** Set once the session is bound: the context of every packet after CONNECT. */
   #sessionCtx: SessionContext | null = null;
-  #effects: EffectTarget;
+  #effects: PacketHost;
   #decoder: PacketDecoder;
   #out: Outbound;
   #queue: SerialQueue<Work>;
@@ -196,59 +219,7 @@ export class Connection implements TransportPeer {
     if (work.kind === "ended") return this.#end();
     if (this.#closing) return;
     if (work.kind === "violation") return this.#violation(work.reason);
-    return this.#handle(work.packet);
-  }
-
-  /** Synchronous when the handler is (QoS 0 PUBLISH, PINGREQ): the hot path makes no promise. */
-  #handle(packet: Packet): void | Promise<void> {
-    const r = route(packet, this.#sessionCtx !== null);
-    if (r.kind === "ignore") return;
-    if (r.kind === "violation") return this.#violation(r.reason);
-    const run = r.kind === "connect"
-      ? () => r.handler(packet as never, this.#ctx)
-      // route() hands packets after CONNECT only to a connection with a session context.
-      : () => r.handler(packet, this.#sessionCtx as SessionContext);
-    let out: Effect[] | Promise<Effect[]>;
-    try {
-      out = run();
-    } catch (err) {
-      return this.#failed(packet, err);
-    }
-    if (!(out instanceof Promise) && out.every((e) => SYNC_EFFECTS.has(e.kind))) {
-      let wait: void | Promise<void> = undefined;
-      for (const e of out) wait = applyEffect(e, this.#effects) ?? wait;
-      return wait;
-    }
-    return this.#handleAsync(packet, run, out);
-  }
-
-  async #handleAsync(
-    packet: Packet,
-    run: () => Effect[] | Promise<Effect[]>,
-    first: Effect[] | Promise<Effect[]>,
-  ): Promise<void> {
-    try {
-      let out = first;
-      for (;;) {
-        const effects = out instanceof Promise ? await out : out;
-        const head = effects[0];
-        if (head?.kind !== "defer") {
-          for (const effect of effects) await applyEffect(effect, this.#effects);
-          return;
-        }
-        // Later packets of this connection wait too: order is kept [MQTT-4.6.0-6].
-        this.deps.log.info("client.deferred", {
-          connection: this.id,
-          ms: head.ms,
-          reason: head.reason,
-        });
-        await sleep(head.ms);
-        if (this.#closing) return;
-        out = run();
-      }
-    } catch (err) {
-      this.#failed(packet, err);
-    }
+    return handlePacket(work.packet, this.#effects);
   }
 
   #failed(packet: Packet, err: unknown): void {

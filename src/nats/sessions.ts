@@ -1,24 +1,31 @@
 import type { KV, KvEntry } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { StoreConflictError } from "../errors.ts";
-import type { SessionRecord } from "../mqtt/session.ts";
+import type { ClaimResult, SessionRecord } from "../mqtt/session.ts";
 import type { Bucket } from "./bucket.ts";
 import { sessionKey } from "./names.ts";
-
-export interface ClaimResult {
-  record: SessionRecord;
-  /** KV revision of the claiming write: grows with every claim, across deletes too. */
-  generation: number;
-  previous: SessionRecord | null;
-}
 
 const MAX_ATTEMPTS = 8;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Session records in the sessions KV bucket, every write a compare-and-set. */
+/** A record as last written or read here, with its revision. */
+interface Known {
+  readonly revision: number;
+  readonly record: SessionRecord;
+}
+
+/**
+ * Session records in the sessions KV bucket, every write a compare-and-set.
+ *
+ * Records of sessions served here are remembered with their revision, so that the writes of a
+ * live connection (SUBSCRIBE, UNSUBSCRIBE, its end) need no read first: the compare-and-set
+ * itself tells when the memory is stale (another instance wrote), and the write is retried
+ * with a fresh read. A memory that says "not ours" is never believed without that read.
+ */
 export class SessionStore {
   readonly kv: KV;
+  #known = new Map<string, Known>();
 
   constructor(readonly bucket: Bucket) {
     this.kv = bucket.kv;
@@ -35,12 +42,26 @@ export class SessionStore {
 
   /**
    * Writes the record `build` makes from the current one, whoever holds it now; when `build`
-   * returns null nothing is written and the result is null.
+   * returns null nothing is written and the result is null. With `likelyNew` (a clean session,
+   * often a random client id) the record is first created as if none existed: one round trip
+   * instead of two, and the usual read-then-write when one did.
    */
   async claim(
     key: string,
     build: (previous: SessionRecord | null) => SessionRecord | null,
+    likelyNew = false,
   ): Promise<ClaimResult | null> {
+    if (likelyNew) {
+      const record = build(null);
+      if (!record) return null;
+      try {
+        const generation = await this.kv.create(key, encode(record));
+        this.#remember(key, generation, record);
+        return { record, generation, previous: null };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+    }
     return await this.#retry(key, async () => {
       const entry = await this.kv.get(key);
       const previous = decode(entry);
@@ -49,6 +70,7 @@ export class SessionStore {
       const generation = previous && entry
         ? await this.kv.update(key, encode(record), entry.revision)
         : await this.kv.create(key, encode(record));
+      this.#remember(key, generation, record);
       return { record, generation, previous };
     });
   }
@@ -81,14 +103,27 @@ export class SessionStore {
     change: (record: SessionRecord) => SessionRecord | null,
   ): Promise<SessionRecord | null> {
     return await this.#retry(key, async () => {
-      const entry = await this.kv.get(key);
-      const current = decode(entry);
-      if (!entry || !current || !owns(current)) return null;
+      let known = this.#known.get(key);
+      if (known && !owns(known.record)) known = undefined;
+      if (!known) {
+        const entry = await this.kv.get(key);
+        const record = decode(entry);
+        if (!entry || !record || !owns(record)) return null;
+        known = { revision: entry.revision, record };
+      }
+      const current = known.record;
       const next = change(current);
-      if (next) await this.kv.update(key, encode(next), entry.revision);
-      else await this.bucket.erase(key, entry.revision);
+      this.#known.delete(key);
+      if (next) this.#remember(key, await this.kv.update(key, encode(next), known.revision), next);
+      else await this.bucket.erase(key, known.revision);
       return current;
     });
+  }
+
+  /** Kept while a connection of this instance owns the session; forgotten otherwise. */
+  #remember(key: string, revision: number, record: SessionRecord): void {
+    if (record.owner) this.#known.set(key, { revision, record });
+    else this.#known.delete(key);
   }
 
   async #retry<T>(key: string, attempt: () => Promise<T>): Promise<T> {
