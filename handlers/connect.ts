@@ -97,8 +97,10 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   ];
   if (!sessionPresent) return effects;
   // Resent in order: PUBREL for QoS 2 deliveries already received, then (from the consumers)
-  // every unacknowledged PUBLISH [MQTT-4.4.0-1].
-  for (const r of await ctx.qos2.pendingReleases(key)) {
+  // every unacknowledged PUBLISH [MQTT-4.4.0-1] — unless the last connection ended with
+  // nothing in flight, and there is nothing to look for.
+  const settled = previous?.settled === true;
+  for (const r of settled ? [] : await ctx.qos2.pendingReleases(key)) {
     // The instance that took the PUBREC may have gone before JetStream heard the
     // acknowledgement: give it again, ahead of the consumers' redelivery below, or the message
     // would go out once more after its PUBCOMP [MQTT-4.3.3-1].
@@ -106,7 +108,7 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     effects.push({ kind: "resendRelease", packetId: r.packetId, streamSeq: r.streamSeq });
   }
   const grants = restoredGrants(claim.record, ctx);
-  if (grants.length > 0) effects.push({ kind: "subscribe", grants, resume: true });
+  if (grants.length > 0) effects.push({ kind: "subscribe", grants, resume: !settled });
   return effects;
 }
 

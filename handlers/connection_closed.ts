@@ -10,6 +10,8 @@ export interface ClosedEvent {
    * again meanwhile (a drained client moving to another instance). 0: published now.
    */
   readonly willDelayMs?: number;
+  /** Nothing was in flight to the client when it ended (see SessionRecord.settled). */
+  readonly settled?: boolean;
 }
 
 /**
@@ -32,7 +34,13 @@ export async function connectionClosed(event: ClosedEvent, ctx: HandlerContext):
       const waits = delay > 0 && !!r.will;
       // A clean session's record outlives its connection only to carry a waiting will.
       if (r.clean && !waits) return null;
-      return { ...r, owner: null, will: waits ? r.will : null, willAt: waits ? willAt : null };
+      return {
+        ...r,
+        owner: null,
+        will: waits ? r.will : null,
+        willAt: waits ? willAt : null,
+        settled: event.settled === true,
+      };
     },
   );
   if (!previous?.will) return;

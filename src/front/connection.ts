@@ -98,6 +98,23 @@ export class Connection implements TransportPeer {
     startDelivery(): ClientDelivery | null {
       return this.c.#startDelivery();
     }
+
+    run(work: Work): void | Promise<void> {
+      return this.c.#step(work);
+    }
+
+    expire(reason: string): void {
+      this.c.#close(reason);
+    }
+
+    overflow(): void {
+      const max = this.c.deps.config.maxPendingBytes;
+      this.c.#close(`Slow consumer: over ${4 * max} bytes unread`, { discard: true });
+    }
+
+    notStored(reason: string): void {
+      this.c.#close(`${reason}; the client sends it again when it reconnects`);
+    }
   };
 
   readonly id: string;
@@ -119,11 +136,8 @@ export class Connection implements TransportPeer {
   #out: Outbound;
   #queue: SerialQueue<Work>;
   /** Stores run concurrently, pipelined on one NATS connection; their PUBACKs keep order. */
-  #acks = new OrderedSends(
-    (p) => this.#send(p),
-    (reason) => this.#close(`${reason}; the client sends it again when it reconnects`),
-  );
-  #liveness = new Liveness((reason) => this.#close(reason));
+  #acks: OrderedSends;
+  #liveness: Liveness;
   msgsIn = 0;
   msgsOut = 0;
 
@@ -137,13 +151,11 @@ export class Connection implements TransportPeer {
     this.#ctx = handlerContext(deps, this.id, transport.remoteAddress, null);
     const parts = new Connection.#Parts(this);
     this.#effects = parts;
-    this.#queue = new SerialQueue<Work>(transport, (work) => this.#step(work));
+    this.#acks = new OrderedSends(parts);
+    this.#liveness = new Liveness(parts);
+    this.#queue = new SerialQueue<Work>(transport, parts);
     this.#decoder = new PacketDecoder(deps.config.maxPacketSize, parts);
-    this.#out = new Outbound(transport, deps.config.maxPendingBytes, () => {
-      this.#close(`Slow consumer: over ${4 * deps.config.maxPendingBytes} bytes unread`, {
-        discard: true,
-      });
-    });
+    this.#out = new Outbound(transport, deps.config.maxPendingBytes, parts);
     this.#liveness.awaitConnect(deps.config.connectTimeoutMs);
   }
 
@@ -280,10 +292,12 @@ export class Connection implements TransportPeer {
     if (this.session) this.deps.auth.counts.remove(this.session.identity.name);
     const reason = this.closeReason ?? "Connection lost";
     try {
-      await connectionClosed(
-        { reason, graceful: this.#graceful, willDelayMs: this.#willDelayMs },
-        this.#ctx,
-      );
+      await connectionClosed({
+        reason,
+        graceful: this.#graceful,
+        willDelayMs: this.#willDelayMs,
+        settled: (this.delivery?.inFlight ?? 0) === 0,
+      }, this.#ctx);
     } catch (err) {
       this.deps.log.error("handler.failed", {
         cmd: "closed",

@@ -7,11 +7,11 @@ export class Liveness {
   #lastSeen = Date.now();
   #timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(readonly expire: (reason: string) => void) {}
+  constructor(readonly owner: { expire(reason: string): void }) {}
 
   /** Until `connected()`, the connection has `ms` to send CONNECT. */
   awaitConnect(ms: number): void {
-    this.#timer = setTimeout(() => this.expire(`No CONNECT within ${ms} ms`), ms);
+    this.#timer = setTimeout(() => this.owner.expire(`No CONNECT within ${ms} ms`), ms);
   }
 
   /** CONNECT accepted with this keepalive (seconds; 0 turns the check off). */
@@ -33,7 +33,7 @@ export class Liveness {
     this.#timer = setTimeout(() => {
       const idle = Date.now() - this.#lastSeen;
       if (idle >= limitMs) {
-        this.expire(`Keepalive timeout: no packet for ${idle} ms (limit ${limitMs} ms)`);
+        this.owner.expire(`Keepalive timeout: no packet for ${idle} ms (limit ${limitMs} ms)`);
       } else this.#arm(limitMs, limitMs - idle);
     }, delay);
   }

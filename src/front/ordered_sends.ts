@@ -14,9 +14,11 @@ export class OrderedSends {
   #outstanding = 0;
 
   constructor(
-    readonly send: (packet: Packet) => void,
-    /** A store failed for good: what was acknowledged before it went out, now the end. */
-    readonly failed: (reason: string) => void,
+    readonly target: {
+      send(packet: Packet): void;
+      /** A store failed for good: what was acknowledged before it went out, now the end. */
+      notStored(reason: string): void;
+    },
   ) {}
 
   add(pending: Promise<Packet | NotStored | null>): void | Promise<void> {
@@ -24,8 +26,8 @@ export class OrderedSends {
     this.#chain = this.#chain.then(async () => {
       const packet = await pending;
       this.#outstanding--;
-      if (packet && "notStored" in packet) this.failed(packet.notStored);
-      else if (packet) this.send(packet);
+      if (packet && "notStored" in packet) this.target.notStored(packet.notStored);
+      else if (packet) this.target.send(packet);
     });
     if (this.#outstanding >= MAX_OUTSTANDING) return this.#chain;
   }

@@ -20,7 +20,8 @@ export class Outbound {
   constructor(
     readonly transport: Transport,
     readonly maxPending: number,
-    readonly onOverflow: () => void,
+    /** Told when the reader is too slow to keep: past four times `maxPending`. */
+    readonly owner: { overflow(): void },
   ) {}
 
   get pendingBytes(): number {
@@ -36,7 +37,7 @@ export class Outbound {
       return false;
     }
     if (this.#pendingBytes >= 4 * this.maxPending) {
-      this.onOverflow();
+      this.owner.overflow();
       return false;
     }
     this.#pending.push(bytes);

@@ -18,7 +18,10 @@ export class SerialQueue<T> {
   #running = false;
   #paused = false;
 
-  constructor(readonly flow: FlowControl, readonly run: (item: T) => Promise<void> | void) {}
+  constructor(
+    readonly flow: FlowControl,
+    readonly worker: { run(item: T): Promise<void> | void },
+  ) {}
 
   push(item: T): void {
     this.#items.push(item);
@@ -41,7 +44,7 @@ export class SerialQueue<T> {
         this.#paused = false;
         this.flow.resume();
       }
-      const pending = this.run(item);
+      const pending = this.worker.run(item);
       if (pending) await pending;
     }
     this.#running = false;

@@ -11,42 +11,42 @@ const WILL_RETAIN = 0x20;
 const PASSWORD_FLAG = 0x40;
 const USERNAME_FLAG = 0x80;
 
-/** Reads a CONNECT frame field by field; every read returns null when the frame ends first. */
-class Reader {
-  at: number;
+/** Where the field (two-byte length, then bytes) at `at` ends; -1 when the frame ends first. */
+function fieldEnd(frame: Uint8Array, at: number): number {
+  if (at + 2 > frame.length) return -1;
+  const end = at + 2 + (((frame[at] as number) << 8) | (frame[at + 1] as number));
+  return end > frame.length ? -1 : end;
+}
 
-  constructor(readonly frame: Uint8Array, at: number) {
-    this.at = at;
+/** Where MQTT 5 properties at `at` (variable byte integer length, then bytes) end; or -1. */
+function propertiesEnd(frame: Uint8Array, at: number): number {
+  let length = 0;
+  for (let i = 0; i < 4; i++) {
+    const b = frame[at + i];
+    if (b === undefined) return -1;
+    length += (b & 0x7f) * 128 ** i;
+    if ((b & 0x80) === 0) {
+      const end = at + i + 1 + length;
+      return end > frame.length ? -1 : end;
+    }
   }
+  return -1;
+}
 
-  byte(): number | null {
-    return this.at < this.frame.length ? (this.frame[this.at++] as number) : null;
-  }
-
-  /** A two-byte length and that many bytes. */
-  field(): Uint8Array | null {
-    if (this.at + 2 > this.frame.length) return null;
-    const length = ((this.frame[this.at] as number) << 8) | (this.frame[this.at + 1] as number);
-    const start = this.at + 2;
-    if (start + length > this.frame.length) return null;
-    this.at = start + length;
-    return this.frame.subarray(start, this.at);
-  }
-
-  /** Skips MQTT 5 properties: a variable byte integer length and that many bytes. */
-  skipProperties(): boolean {
-    let length = 0;
-    for (let shift = 0; shift < 28; shift += 7) {
-      const b = this.byte();
-      if (b === null) return false;
-      length += (b & 0x7f) * 2 ** shift;
-      if ((b & 0x80) === 0) {
-        this.at += length;
-        return this.at <= this.frame.length;
+/** Not well-formed UTF-8 (surrogates and overlongs included) [MQTT-1.5.3-1]. */
+function illFormed(frame: Uint8Array, at: number, end: number): boolean {
+  // ASCII, the usual case, needs no decoder.
+  for (let i = at + 2; i < end; i++) {
+    if ((frame[i] as number) >= 0x80) {
+      try {
+        utf8.decode(frame.subarray(at + 2, end));
+        return false;
+      } catch {
+        return true;
       }
     }
-    return false;
   }
+  return false;
 }
 
 /**
@@ -54,12 +54,12 @@ class Reader {
  * A frame too short to tell is left to the decoder, which reports it as malformed.
  */
 export function connectFrameViolation(frame: Uint8Array): string | null {
-  const r = new Reader(frame, 1);
-  while (((r.byte() ?? 0) & 0x80) !== 0);
-  if (r.field() === null) return null; // protocol name
-  const level = r.byte();
-  const flags = r.byte();
-  if (level === null || flags === null) return null;
+  let at = 1;
+  while (at < frame.length && ((frame[at] as number) & 0x80) !== 0) at++;
+  at = fieldEnd(frame, at + 1); // protocol name
+  if (at < 0 || at + 4 > frame.length) return null;
+  const level = frame[at] as number;
+  const flags = frame[at + 1] as number;
   if ((flags & 0x01) !== 0) return "CONNECT reserved flag is not 0 [MQTT-3.1.2-3]";
   const will = (flags & WILL_FLAG) !== 0;
   if (!will && (flags & WILL_QOS) !== 0) {
@@ -68,21 +68,23 @@ export function connectFrameViolation(frame: Uint8Array): string | null {
   if (!will && (flags & WILL_RETAIN) !== 0) {
     return "CONNECT Will Retain is set while the Will Flag is 0 [MQTT-3.1.2-13]";
   }
-  r.at += 2; // keepalive
-  if (level === 5 && !r.skipProperties()) return null;
-  const strings: Array<[string, Uint8Array | null]> = [["client id", r.field()]];
+  at += 4; // level, flags, keepalive
+  if (level === 5 && (at = propertiesEnd(frame, at)) < 0) return null;
+  const strings: Array<[string, number]> = [["client id", at]];
+  if ((at = fieldEnd(frame, at)) < 0) return null;
   if (will) {
-    if (level === 5 && !r.skipProperties()) return null;
-    strings.push(["will topic", r.field()]);
-    r.field(); // will payload: binary
+    if (level === 5 && (at = propertiesEnd(frame, at)) < 0) return null;
+    strings.push(["will topic", at]);
+    if ((at = fieldEnd(frame, at)) < 0) return null;
+    if ((at = fieldEnd(frame, at)) < 0) return null; // will payload: binary
   }
-  if ((flags & USERNAME_FLAG) !== 0) strings.push(["user name", r.field()]);
-  if ((flags & PASSWORD_FLAG) !== 0) r.field(); // binary
-  for (const [name, bytes] of strings) {
-    if (bytes === null) return null;
-    try {
-      utf8.decode(bytes);
-    } catch {
+  if ((flags & USERNAME_FLAG) !== 0) {
+    strings.push(["user name", at]);
+    if ((at = fieldEnd(frame, at)) < 0) return null;
+  }
+  if ((flags & PASSWORD_FLAG) !== 0 && fieldEnd(frame, at) < 0) return null; // binary
+  for (const [name, start] of strings) {
+    if (illFormed(frame, start, fieldEnd(frame, start))) {
       return `CONNECT ${name} is not well-formed UTF-8 [MQTT-1.5.3-1]`;
     }
   }

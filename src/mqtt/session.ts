@@ -66,6 +66,11 @@ export interface SessionRecord {
    * cancels it.
    */
   willAt?: number | null;
+  /**
+   * The last connection ended with every delivery finished (no PUBLISH unacknowledged, no
+   * PUBREL owed): resuming has nothing to send again, and skips looking.
+   */
+  settled?: boolean;
 }
 
 /** A Last Will, as CONNECT gave it. */

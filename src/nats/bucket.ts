@@ -2,6 +2,16 @@ import type { KV } from "@nats-io/kv";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import type { KvEraser } from "./kv_erase.ts";
 import { kvOperation, walkSubject } from "./stream_walk.ts";
+import { StoreConflictError } from "../errors.ts";
+
+/** The key has moved past the revision a fenced write expected. */
+export class RevisionConflict extends StoreConflictError {
+  constructor(bucket: string, key: string, revision: number) {
+    super(`Key "${key}" of bucket "${bucket}" is no longer at revision ${revision}`, {
+      subject: `$KV.${bucket}.${key}`,
+    });
+  }
+}
 
 /**
  * A KV bucket as jetmq uses it: the library's KV, plus erasing keys without leaving markers
@@ -13,11 +23,28 @@ export class Bucket {
     readonly name: string,
     readonly eraser: KvEraser,
     readonly jsm: JetStreamManager,
+    /** Someone follows the bucket with a watcher: a removal must show as a marker first. */
+    readonly watched = false,
   ) {}
 
-  /** Removes `key` (if its revision is still `previousSeq`, when given), marker included. */
-  erase(key: string, previousSeq?: number): Promise<void> {
-    return this.eraser.erase(this.name, key, previousSeq);
+  /**
+   * Removes `key` (if its revision is still `previousSeq`, when given, else throws a conflict),
+   * marker included. In a bucket nobody watches that is one stream purge of the key's subject
+   * up to that revision — the compare-and-set itself: with one message kept per key, a newer
+   * revision has already dropped that one, and nothing is purged.
+   */
+  async erase(key: string, previousSeq?: number): Promise<void> {
+    if (this.watched) return await this.eraser.erase(this.name, key, previousSeq);
+    const filter = `$KV.${this.name}.${key}`;
+    if (previousSeq === undefined) {
+      await this.jsm.streams.purge(`KV_${this.name}`, { filter });
+      return;
+    }
+    const { purged } = await this.jsm.streams.purge(`KV_${this.name}`, {
+      filter,
+      seq: previousSeq + 1,
+    });
+    if (purged === 0) throw new RevisionConflict(this.name, key, previousSeq);
   }
 
   /** The live entries whose key is `prefix.<one token>`, in the order they were written. */

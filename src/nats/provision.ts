@@ -55,16 +55,17 @@ export async function provisionStore(
   const replicas = opts.replicas === "auto" ? autoReplicas(nc, opts.log) : opts.replicas;
   const kvm = new Kvm(js);
   const eraser = new KvEraser(js, jsm, opts.log);
-  const bucket = async (name: string) =>
+  const bucket = async (name: string, watched = false) =>
     new Bucket(
       await kvm.create(name, { history: 1, replicas, storage: StorageType.File }),
       name,
       eraser,
       jsm,
+      watched,
     );
   const sessions = await bucket(SESSIONS_BUCKET);
-  const instances = await bucket(INSTANCES_BUCKET);
-  const wills = await bucket(WILLS_BUCKET);
+  const instances = await bucket(INSTANCES_BUCKET, true);
+  const wills = await bucket(WILLS_BUCKET, true);
   const qos2In = await bucket(QOS2_IN_BUCKET);
   const qos2Out = await bucket(QOS2_OUT_BUCKET);
   await ensureStream(jsm, {
@@ -91,6 +92,8 @@ export async function provisionStore(
   return { js, jsm, sessions, instances, wills, qos2In, qos2Out, replicas };
 }
 
+const probes = new WeakMap<NatsConnection, JetStreamManager>();
+
 /**
  * A probe of the store for readiness: null when JetStream answers for the messages stream and
  * the sessions bucket within `timeoutMs` (the two every client needs), else what does not.
@@ -98,7 +101,11 @@ export async function provisionStore(
 export async function probeStore(nc: NatsConnection, timeoutMs: number): Promise<string | null> {
   if (nc.isClosed() || nc.isDraining()) return "NATS connection closed";
   try {
-    const jsm = await jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
+    let jsm = probes.get(nc);
+    if (!jsm) {
+      jsm = await jetstreamManager(nc, { timeout: timeoutMs, checkAPI: false });
+      probes.set(nc, jsm);
+    }
     await jsm.streams.info(MESSAGES_STREAM);
     await jsm.streams.info(`KV_${SESSIONS_BUCKET}`);
     return null;

@@ -2,7 +2,7 @@ import type { KV, KvEntry } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { StoreConflictError } from "../errors.ts";
 import type { ClaimResult, SessionRecord } from "../mqtt/session.ts";
-import type { Bucket } from "./bucket.ts";
+import { type Bucket, RevisionConflict } from "./bucket.ts";
 import { sessionKey } from "./names.ts";
 
 const MAX_ATTEMPTS = 8;
@@ -145,6 +145,7 @@ export class SessionStore {
 }
 
 function isConflict(err: unknown): boolean {
+  if (err instanceof RevisionConflict) return true;
   return err instanceof JetStreamApiError &&
     (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
       err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);

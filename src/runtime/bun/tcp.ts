@@ -69,19 +69,37 @@ export function listenTcp(options: ListenOptions, accept: Accept): Promise<Liste
   });
 }
 
+/** A Bun socket as a Transport: methods on one prototype, nothing made per connection. */
+class BunTcpTransport implements Transport {
+  constructor(
+    readonly socket: Socket<SocketData>,
+    readonly kind: "tcp" | "tls",
+    readonly remoteAddress: string,
+    readonly proxiedBy?: string,
+  ) {}
+
+  write(data: Uint8Array): number {
+    return this.socket.write(data);
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+}
+
 function tcpTransport(
   socket: Socket<SocketData>,
   kind: "tcp" | "tls",
   remoteAddress: string,
   proxiedBy?: string,
 ): Transport {
-  return {
-    kind,
-    remoteAddress,
-    ...(proxiedBy ? { proxiedBy } : {}),
-    write: (data) => socket.write(data),
-    end: () => socket.end(),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-  };
+  return new BunTcpTransport(socket, kind, remoteAddress, proxiedBy);
 }
