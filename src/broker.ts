@@ -159,8 +159,8 @@ export async function startBroker(
     config,
     instanceId,
     limits: limitsOf(config),
-    sessions: new SessionStore(store.sessions),
-    consumers: new SessionConsumers(nc, store.jsm, config),
+    sessions: new SessionStore(store.sessions, { forMs: config.storeRetryMs, log: ilog }),
+    consumers: new SessionConsumers(nc, store.jsm, store.api, config),
     retained: new RetainedStore(store.js, store.jsm),
     leases: new Leases(store.instances, store.wills),
     qos2: new Qos2Store(store.qos2In, store.qos2Out, { forMs: config.storeRetryMs, log: ilog }),
@@ -235,6 +235,7 @@ export async function startBroker(
       await leaseKeeper.stop();
       await monitor.stop();
       bus.stores.close();
+      store.api.requests.close();
       await ready.conn.drain();
       ilog.info("broker.stopped", { connectionsLeft: connections.size });
     },

@@ -27,7 +27,7 @@ export async function keepLease(
 ): Promise<LeaseKeeper> {
   const self = ctx.instanceId;
   await leases.watch();
-  await leases.renew(self);
+  await leases.renew(self, ttlMs);
   let healthySince: number | null = ctx.now();
   let running: Promise<void> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -36,7 +36,7 @@ export async function keepLease(
 
   const beat = async (): Promise<number> => {
     try {
-      await leases.renew(self);
+      await leases.renew(self, ttlMs);
       if (healthySince === null) {
         healthySince = ctx.now();
         ctx.log.info("lease.renewed", { after: "failures", judgingOthersIn: ttlMs });

@@ -1,8 +1,9 @@
+import { headers as makeHeaders } from "@nats-io/transport-node";
 import type { KV } from "@nats-io/kv";
-import type { JetStreamManager } from "@nats-io/jetstream";
-import type { KvEraser } from "./kv_erase.ts";
-import { kvOperation, walkSubject } from "./stream_walk.ts";
 import { StoreConflictError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { describeError } from "../errors.ts";
+import { type JsApi, JsApiError, type StoredMessage, WRONG_LAST_SEQUENCE } from "./js_api.ts";
 
 /** The key has moved past the revision a fenced write expected. */
 export class RevisionConflict extends StoreConflictError {
@@ -13,47 +14,136 @@ export class RevisionConflict extends StoreConflictError {
   }
 }
 
+/** A live entry of a bucket. */
+export interface Entry {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly revision: number;
+}
+
 /**
- * A KV bucket as jetmq uses it: the library's KV, plus erasing keys without leaving markers
- * and finding keys by prefix without a consumer.
+ * A KV bucket as jetmq uses it, on the wire protocol of JetStream KV (subjects `$KV.<bucket>.<key>`
+ * in stream `KV_<bucket>`, compare-and-set by expected last subject sequence) with pipelined
+ * requests; plus erasing keys without leaving markers, and finding keys by prefix without a
+ * consumer. `kv`, the client library's view of the same bucket, serves watchers.
  */
 export class Bucket {
+  readonly stream: string;
+
   constructor(
     readonly kv: KV,
     readonly name: string,
-    readonly eraser: KvEraser,
-    readonly jsm: JetStreamManager,
+    readonly api: JsApi,
+    readonly log: Logger,
     /** Someone follows the bucket with a watcher: a removal must show as a marker first. */
     readonly watched = false,
-  ) {}
+    /** The bucket allows direct gets (any replica answers reads). */
+    readonly direct = true,
+  ) {
+    this.stream = `KV_${name}`;
+  }
+
+  #subject(key: string): string {
+    return `$KV.${this.name}.${key}`;
+  }
+
+  /** The live value of `key` with its revision, or null (missing, deleted, purged). */
+  async get(key: string): Promise<Entry | null> {
+    const m = await this.api.last(this.stream, this.#subject(key), this.direct);
+    return m && isLive(m) ? { key, value: m.data, revision: m.seq } : null;
+  }
+
+  /** Writes `key` if it has no live value; resolves to the revision, else a RevisionConflict. */
+  create(key: string, value: Uint8Array): Promise<number> {
+    return this.#write(key, value, 0);
+  }
+
+  /** Writes `key` if it is still at `revision`; resolves to the new one. */
+  update(key: string, value: Uint8Array, revision: number): Promise<number> {
+    return this.#write(key, value, revision);
+  }
+
+  /** Writes `key` whatever it holds. */
+  put(key: string, value: Uint8Array): Promise<number> {
+    return this.#write(key, value);
+  }
+
+  async #write(key: string, value: Uint8Array, expected?: number): Promise<number> {
+    const h = expected === undefined ? undefined : makeHeaders();
+    h?.set("Nats-Expected-Last-Subject-Sequence", String(expected));
+    try {
+      return await this.api.publish(this.#subject(key), value, h);
+    } catch (err) {
+      if (err instanceof JsApiError && err.errCode === WRONG_LAST_SEQUENCE) {
+        throw new RevisionConflict(this.name, key, expected ?? 0);
+      }
+      throw err;
+    }
+  }
 
   /**
    * Removes `key` (if its revision is still `previousSeq`, when given, else throws a conflict),
    * marker included. In a bucket nobody watches that is one stream purge of the key's subject
    * up to that revision — the compare-and-set itself: with one message kept per key, a newer
-   * revision has already dropped that one, and nothing is purged.
+   * revision has already dropped that one, and nothing is purged. A watched bucket gets a purge
+   * marker first, for its watchers, and then loses it too.
    */
   async erase(key: string, previousSeq?: number): Promise<void> {
-    if (this.watched) return await this.eraser.erase(this.name, key, previousSeq);
-    const filter = `$KV.${this.name}.${key}`;
-    if (previousSeq === undefined) {
-      await this.jsm.streams.purge(`KV_${this.name}`, { filter });
+    const filter = this.#subject(key);
+    if (this.watched) {
+      const h = makeHeaders();
+      h.set("KV-Operation", "PURGE");
+      h.set("Nats-Rollup", "sub");
+      if (previousSeq !== undefined) {
+        h.set("Nats-Expected-Last-Subject-Sequence", String(previousSeq));
+      }
+      const seq = await this.api.publish(filter, new Uint8Array(0), h).catch((err) => {
+        if (err instanceof JsApiError && err.errCode === WRONG_LAST_SEQUENCE) {
+          throw new RevisionConflict(this.name, key, previousSeq ?? 0);
+        }
+        throw err;
+      });
+      // The marker would stay forever, one per key ever used: it goes too, and nothing newer.
+      // Awaited, so that a stopping instance does not leave its lease's marker behind.
+      await this.#purge(filter, seq + 1).catch((err) =>
+        this.log.warn("store.marker_left", { bucket: this.name, key, ...describeError(err) })
+      );
       return;
     }
-    const { purged } = await this.jsm.streams.purge(`KV_${this.name}`, {
+    const purged = await this.#purge(
       filter,
-      seq: previousSeq + 1,
-    });
-    if (purged === 0) throw new RevisionConflict(this.name, key, previousSeq);
-  }
-
-  /** The live entries whose key is `prefix.<one token>`, in the order they were written. */
-  async *entries(prefix: string): AsyncGenerator<{ key: string; value: Uint8Array }> {
-    const subjectPrefix = `$KV.${this.name}.`;
-    for await (const m of walkSubject(this.jsm, `KV_${this.name}`, `${subjectPrefix}${prefix}.*`)) {
-      if (kvOperation(m) === "PUT") {
-        yield { key: m.subject.slice(subjectPrefix.length), value: m.data };
-      }
+      previousSeq === undefined ? undefined : previousSeq + 1,
+    );
+    if (previousSeq !== undefined && purged === 0) {
+      throw new RevisionConflict(this.name, key, previousSeq);
     }
   }
+
+  async #purge(filter: string, seq?: number): Promise<number> {
+    const body = seq === undefined ? { filter } : { filter, seq };
+    const { purged } = await this.api.call<{ purged: number }>(`STREAM.PURGE.${this.stream}`, body);
+    return purged;
+  }
+
+  /**
+   * The live entries whose key is `prefix.<one token>`, in the order they were written: one
+   * "next message on these subjects" request each, and one more that finds none. No consumer
+   * is made, so nothing is left behind on the server (a key listing's ordered consumer would
+   * linger for minutes).
+   */
+  async *entries(prefix: string): AsyncGenerator<Entry> {
+    const filter = `${this.#subject(prefix)}.*`;
+    const cut = this.#subject("").length;
+    for (let seq = 1;;) {
+      const m = await this.api.message(this.stream, { seq, next_by_subj: filter });
+      if (!m) return;
+      if (isLive(m)) yield { key: m.subject.slice(cut), value: m.data, revision: m.seq };
+      seq = m.seq + 1;
+    }
+  }
+}
+
+/** A PUT, not a delete or purge marker. */
+function isLive(m: StoredMessage): boolean {
+  return !/KV-Operation:\s*(DEL|PURGE)/i.test(m.headers);
 }

@@ -6,7 +6,14 @@ import {
   JetStreamApiError,
   type JetStreamManager,
 } from "@nats-io/jetstream";
-import { walkSubject } from "./stream_walk.ts";
+import { type JsApi, JsApiError } from "./js_api.ts";
+
+/** What a resume needs of a consumer's info. */
+interface ConsumerState {
+  num_ack_pending: number;
+  ack_floor: { stream_seq: number };
+  delivered: { stream_seq: number; consumer_seq: number };
+}
 import {
   ackSubject,
   consumerName,
@@ -34,6 +41,7 @@ export class SessionConsumers {
   constructor(
     readonly nc: NatsConnection,
     readonly jsm: JetStreamManager,
+    readonly api: JsApi,
     readonly limits: ConsumerLimits,
   ) {}
 
@@ -81,29 +89,26 @@ export class SessionConsumers {
    */
   async redeliverPending(key: string, subject: string): Promise<number> {
     const durable = consumerName(key, subject);
-    let info;
+    let info: ConsumerState;
     try {
-      info = await this.jsm.consumers.info(MESSAGES_STREAM, durable);
+      info = await this.api.call<ConsumerState>(`CONSUMER.INFO.${MESSAGES_STREAM}.${durable}`);
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) {
+      if (err instanceof JsApiError && err.errCode === JetStreamApiCodes.ConsumerNotFound) {
         return 0;
       }
       throw err;
     }
     if (info.num_ack_pending === 0) return 0;
-    const from = info.ack_floor.stream_seq + 1;
+    const last = info.delivered.stream_seq;
+    const filter = messageSubject(subject);
     let asked = 0;
     // Walk only this consumer's subject, not the whole stream between the two sequences.
-    const pending = walkSubject(
-      this.jsm,
-      MESSAGES_STREAM,
-      messageSubject(subject),
-      from,
-      info.delivered.stream_seq,
-    );
-    for await (const msg of pending) {
+    for (let seq = info.ack_floor.stream_seq + 1; seq <= last;) {
+      const msg = await this.api.message(MESSAGES_STREAM, { seq, next_by_subj: filter });
+      if (!msg || msg.seq > last) break;
       this.nc.publish(ackSubject(durable, msg.seq, info.delivered.consumer_seq), NAK);
       asked++;
+      seq = msg.seq + 1;
     }
     return asked;
   }

@@ -5,10 +5,14 @@ import { DELAYED_WILL_PREFIX, delayedWillKey, willKey } from "./names.ts";
 
 const encoder = new TextEncoder();
 
-/** A lease as last seen: the server's time of its write, and when this instance saw it. */
+/**
+ * A lease as last seen: the server's time of its write, when this instance saw it, and the TTL
+ * its instance renews it for (NaN from versions that did not say).
+ */
 interface Seen {
   readonly createdMs: number;
   readonly seenAt: number;
+  readonly ttlMs: number;
 }
 
 /**
@@ -37,7 +41,8 @@ export class Leases {
     void (async () => {
       for await (const e of watcher) {
         if (e.operation === "PUT") {
-          this.#seen.set(e.key, { createdMs: e.created.getTime(), seenAt: Date.now() });
+          const ttlMs = Number(new TextDecoder().decode(e.value));
+          this.#seen.set(e.key, { createdMs: e.created.getTime(), seenAt: Date.now(), ttlMs });
         } else this.#seen.delete(e.key);
       }
     })();
@@ -64,14 +69,19 @@ export class Leases {
     this.#watchers = [];
   }
 
-  /** Renews this instance's lease; NATS stamps it with the server's clock. */
-  async renew(instanceId: string): Promise<void> {
-    await this.instances.put(instanceId, encoder.encode("alive"));
+  /**
+   * Renews this instance's lease for `ttlMs`; NATS stamps it with the server's clock. The TTL
+   * is written into the lease: instances configured differently (a fleet mid-way through a
+   * configuration change) judge each other by the TTL each renews for, not their own.
+   */
+  async renew(instanceId: string, ttlMs: number): Promise<void> {
+    await this.instanceBucket.put(instanceId, encoder.encode(String(ttlMs)));
   }
 
   /**
-   * Instances (other than `self`) whose lease is older than `ttlMs` on the server's clock: the
-   * server time of `self`'s own latest renewal, moved on by the time passed since it was seen.
+   * Instances (other than `self`) whose lease is older than its TTL (or `ttlMs`, whichever is
+   * longer) on the server's clock: the server time of `self`'s own latest renewal, moved on by
+   * the time passed since it was seen.
    */
   expired(self: string, ttlMs: number): string[] {
     const own = this.#seen.get(self);
@@ -79,7 +89,8 @@ export class Leases {
     const serverNow = own.createdMs + (Date.now() - own.seenAt);
     const out: string[] = [];
     for (const [id, lease] of this.#seen) {
-      if (id !== self && serverNow - lease.createdMs > ttlMs) out.push(id);
+      const ttl = Number.isFinite(lease.ttlMs) ? Math.max(lease.ttlMs, ttlMs) : ttlMs;
+      if (id !== self && serverNow - lease.createdMs > ttl) out.push(id);
     }
     return out;
   }
@@ -92,7 +103,7 @@ export class Leases {
 
   /** `key` (a session with a will) is served by `instanceId`. */
   async hasWill(instanceId: string, key: string): Promise<void> {
-    await this.wills.put(willKey(instanceId, key), encoder.encode("1"));
+    await this.willBucket.put(willKey(instanceId, key), encoder.encode("1"));
   }
 
   async willGone(instanceId: string, key: string): Promise<void> {
@@ -100,7 +111,7 @@ export class Leases {
   }
 
   async delayWill(key: string, at: number): Promise<void> {
-    await this.wills.put(delayedWillKey(key), encoder.encode(String(at)));
+    await this.willBucket.put(delayedWillKey(key), encoder.encode(String(at)));
   }
 
   async delayedGone(key: string): Promise<void> {

@@ -12,7 +12,8 @@ import {
 } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import { Bucket } from "./bucket.ts";
-import { KvEraser } from "./kv_erase.ts";
+import { InboxRequests } from "./inbox_requests.ts";
+import { JsApi } from "./js_api.ts";
 import { NatsSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
@@ -31,6 +32,8 @@ import {
 export interface StoreHandles {
   js: JetStreamClient;
   jsm: JetStreamManager;
+  /** The hot-path JetStream calls, pipelined (see JsApi). */
+  api: JsApi;
   sessions: Bucket;
   instances: Bucket;
   wills: Bucket;
@@ -54,15 +57,12 @@ export async function provisionStore(
   const jsm = await jetstreamManager(nc, { timeout: opts.apiTimeoutMs });
   const replicas = opts.replicas === "auto" ? autoReplicas(nc, opts.log) : opts.replicas;
   const kvm = new Kvm(js);
-  const eraser = new KvEraser(js, jsm, opts.log);
-  const bucket = async (name: string, watched = false) =>
-    new Bucket(
-      await kvm.create(name, { history: 1, replicas, storage: StorageType.File }),
-      name,
-      eraser,
-      jsm,
-      watched,
-    );
+  const api = new JsApi(new InboxRequests(nc, opts.apiTimeoutMs));
+  const bucket = async (name: string, watched = false) => {
+    const kv = await kvm.create(name, { history: 1, replicas, storage: StorageType.File });
+    const direct = (kv as { direct?: boolean }).direct !== false;
+    return new Bucket(kv, name, api, opts.log, watched, direct);
+  };
   const sessions = await bucket(SESSIONS_BUCKET);
   const instances = await bucket(INSTANCES_BUCKET, true);
   const wills = await bucket(WILLS_BUCKET, true);
@@ -89,7 +89,7 @@ export async function provisionStore(
     buckets: [SESSIONS_BUCKET, INSTANCES_BUCKET, WILLS_BUCKET, QOS2_IN_BUCKET, QOS2_OUT_BUCKET],
     streams: [MESSAGES_STREAM, RETAINED_STREAM],
   });
-  return { js, jsm, sessions, instances, wills, qos2In, qos2Out, replicas };
+  return { js, jsm, api, sessions, instances, wills, qos2In, qos2Out, replicas };
 }
 
 const probes = new WeakMap<NatsConnection, JetStreamManager>();

@@ -1,8 +1,6 @@
-import type { KV } from "@nats-io/kv";
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { HeldMessage, Release } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
-import type { Bucket } from "./bucket.ts";
+import { type Bucket, RevisionConflict } from "./bucket.ts";
 import { qos2Key } from "./names.ts";
 import { withRetry } from "./retry.ts";
 
@@ -15,17 +13,11 @@ const decoder = new TextDecoder();
  * Writes ride out a NATS election (tried again for `retry.forMs`); each is safe to repeat.
  */
 export class Qos2Store {
-  readonly inbound: KV;
-  readonly outbound: KV;
-
   constructor(
     readonly inBucket: Bucket,
     readonly outBucket: Bucket,
     readonly retry: { readonly forMs: number; readonly log: Logger },
-  ) {
-    this.inbound = inBucket.kv;
-    this.outbound = outBucket.kv;
-  }
+  ) {}
 
   #again<T>(what: string, attempt: () => Promise<T>): Promise<T> {
     return withRetry(what, attempt, this.retry);
@@ -38,14 +30,10 @@ export class Qos2Store {
   async hold(key: string, packetId: number, message: HeldMessage): Promise<boolean> {
     try {
       const value = encoder.encode(JSON.stringify(message));
-      await this.#again("QoS 2 hold", () => this.inbound.create(qos2Key(key, packetId), value));
+      await this.#again("QoS 2 hold", () => this.inBucket.create(qos2Key(key, packetId), value));
       return true;
     } catch (err) {
-      if (
-        err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence
-      ) {
-        return false;
-      }
+      if (err instanceof RevisionConflict) return false;
       throw err;
     }
   }
@@ -60,8 +48,8 @@ export class Qos2Store {
     packetId: number,
   ): Promise<{ message: HeldMessage; msgId: string } | null> {
     const k = qos2Key(key, packetId);
-    const e = await this.#again("QoS 2 held", () => this.inbound.get(k));
-    if (!e || e.operation !== "PUT" || e.length === 0) return null;
+    const e = await this.#again("QoS 2 held", () => this.inBucket.get(k));
+    if (!e || e.value.length === 0) return null;
     return {
       message: JSON.parse(decoder.decode(e.value)) as HeldMessage,
       msgId: `${k}.${e.revision}`,
@@ -77,7 +65,7 @@ export class Qos2Store {
     const value = encoder.encode(JSON.stringify(release));
     await this.#again(
       "QoS 2 PUBREC",
-      () => this.outbound.put(qos2Key(key, release.packetId), value),
+      () => this.outBucket.put(qos2Key(key, release.packetId), value),
     );
   }
 

@@ -2,6 +2,7 @@ import { errors } from "@nats-io/transport-node";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../log.ts";
+import { isNoAnswer, JsApiError } from "./js_api.ts";
 
 // 503: no responders; 10008: JetStream temporarily unavailable; 10039 and 10076: JetStream not
 // enabled (for the account), what nats-server answers while its meta leader is being elected.
@@ -17,6 +18,10 @@ const LONGEST_BACKOFF_MS = 2_000;
  */
 export function isTransient(err: unknown): boolean {
   if (err instanceof errors.TimeoutError || err instanceof errors.NoRespondersError) return true;
+  if (isNoAnswer(err)) return true;
+  if (err instanceof JsApiError) {
+    return TRANSIENT_CODES.has(err.errCode) || TRANSIENT_CODES.has(err.code);
+  }
   if (err instanceof errors.RequestError) return true;
   // The library's class for it is not exported; its name is.
   if (err instanceof Error && err.name === "JetStreamNotEnabled") return true;

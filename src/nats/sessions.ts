@@ -1,9 +1,11 @@
-import type { KV, KvEntry } from "@nats-io/kv";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { StoreConflictError } from "../errors.ts";
 import type { ClaimResult, SessionRecord } from "../mqtt/session.ts";
-import { type Bucket, RevisionConflict } from "./bucket.ts";
+import type { Logger } from "../log.ts";
+import { type Bucket, type Entry, RevisionConflict } from "./bucket.ts";
+import { isNoAnswer } from "./js_api.ts";
 import { sessionKey } from "./names.ts";
+import { withRetry } from "./retry.ts";
 
 const MAX_ATTEMPTS = 8;
 const encoder = new TextEncoder();
@@ -24,12 +26,16 @@ interface Known {
  * with a fresh read. A memory that says "not ours" is never believed without that read.
  */
 export class SessionStore {
-  readonly kv: KV;
   #known = new Map<string, Known>();
 
-  constructor(readonly bucket: Bucket) {
-    this.kv = bucket.kv;
-  }
+  /**
+   * `retry`: how long the writes that nobody would repeat (a connection's end, which may carry a
+   * will) keep trying through a NATS outage or election. Without it they fail at once.
+   */
+  constructor(
+    readonly bucket: Bucket,
+    readonly retry?: { readonly forMs: number; readonly log: Logger },
+  ) {}
 
   /** The key a client id's session is stored under. */
   keyOf(clientId: string): string {
@@ -37,7 +43,7 @@ export class SessionStore {
   }
 
   async get(key: string): Promise<SessionRecord | null> {
-    return decode(await this.kv.get(key));
+    return decode(await this.bucket.get(key));
   }
 
   /**
@@ -55,7 +61,7 @@ export class SessionStore {
       const record = build(null);
       if (!record) return null;
       try {
-        const generation = await this.kv.create(key, encode(record));
+        const generation = await this.bucket.create(key, encode(record));
         this.#remember(key, generation, record);
         return { record, generation, previous: null };
       } catch (err) {
@@ -63,13 +69,13 @@ export class SessionStore {
       }
     }
     return await this.#retry(key, async () => {
-      const entry = await this.kv.get(key);
+      const entry = await this.bucket.get(key);
       const previous = decode(entry);
       const record = build(previous);
       if (!record) return null;
       const generation = previous && entry
-        ? await this.kv.update(key, encode(record), entry.revision)
-        : await this.kv.create(key, encode(record));
+        ? await this.bucket.update(key, encode(record), entry.revision)
+        : await this.bucket.create(key, encode(record));
       this.#remember(key, generation, record);
       return { record, generation, previous };
     });
@@ -102,22 +108,35 @@ export class SessionStore {
     owns: (record: SessionRecord) => boolean,
     change: (record: SessionRecord) => SessionRecord | null,
   ): Promise<SessionRecord | null> {
-    return await this.#retry(key, async () => {
-      let known = this.#known.get(key);
-      if (known && !owns(known.record)) known = undefined;
-      if (!known) {
-        const entry = await this.kv.get(key);
-        const record = decode(entry);
-        if (!entry || !record || !owns(record)) return null;
-        known = { revision: entry.revision, record };
-      }
-      const current = known.record;
-      const next = change(current);
-      this.#known.delete(key);
-      if (next) this.#remember(key, await this.kv.update(key, encode(next), known.revision), next);
-      else await this.bucket.erase(key, known.revision);
-      return current;
-    });
+    // What the last attempt wrote when its answer was lost: it may have been carried out.
+    let unanswered: { readonly wrote: Uint8Array | null; readonly was: SessionRecord } | null =
+      null;
+    const attempt = () =>
+      this.#retry(key, async () => {
+        let known = this.#known.get(key);
+        if (known && !owns(known.record)) known = undefined;
+        if (!known) {
+          const entry = await this.bucket.get(key);
+          if (unanswered && landed(entry, unanswered.wrote)) return unanswered.was;
+          const record = decode(entry);
+          if (!entry || !record || !owns(record)) return null;
+          known = { revision: entry.revision, record };
+        }
+        const current = known.record;
+        const next = change(current);
+        this.#known.delete(key);
+        const wrote = next ? encode(next) : null;
+        try {
+          if (next && wrote) {
+            this.#remember(key, await this.bucket.update(key, wrote, known.revision), next);
+          } else await this.bucket.erase(key, known.revision);
+        } catch (err) {
+          if (isNoAnswer(err)) unanswered = { wrote, was: current };
+          throw err;
+        }
+        return current;
+      });
+    return this.retry ? await withRetry(`session ${key}`, attempt, this.retry) : await attempt();
   }
 
   /** Kept while a connection of this instance owns the session; forgotten otherwise. */
@@ -151,11 +170,17 @@ function isConflict(err: unknown): boolean {
       err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }
 
+/** The entry is what an unanswered write left: the same bytes, or gone after an erase. */
+function landed(entry: Entry | null, wrote: Uint8Array | null): boolean {
+  if (!wrote) return !entry || entry.value.length === 0;
+  return !!entry && Buffer.from(entry.value).equals(wrote);
+}
+
 function encode(record: SessionRecord): Uint8Array {
   return encoder.encode(JSON.stringify(record));
 }
 
-function decode(entry: KvEntry | null): SessionRecord | null {
-  if (!entry || entry.operation !== "PUT" || entry.length === 0) return null;
+function decode(entry: Entry | null): SessionRecord | null {
+  if (!entry || entry.value.length === 0) return null;
   return JSON.parse(decoder.decode(entry.value)) as SessionRecord;
 }

@@ -147,4 +147,15 @@ describe("churn", () => {
     },
     120_000,
   );
+
+  test("instances that start and stop leave nothing behind: no lease, no marker", async () => {
+    for (let i = 0; i < 3; i++) await (await startTestBroker(nats.url)).stop();
+    const jsm = await jetstreamManager(await nats.client());
+    const { state } = await jsm.streams.info("KV_jetmq_instances");
+    // The leases of the two live instances, one message each.
+    expect({ subjects: state.num_subjects, messages: state.messages }).toEqual({
+      subjects: 2,
+      messages: 2,
+    });
+  });
 });

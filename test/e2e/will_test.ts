@@ -28,11 +28,11 @@ const uid = () => crypto.randomUUID().slice(0, 8);
 async function withWill(
   port: number,
   topic: string,
-  opts: { keepalive?: number; clean?: boolean; retain?: boolean } = {},
+  opts: { keepalive?: number; clean?: boolean; retain?: boolean; clientId?: string } = {},
 ) {
   const raw = await RawClient.open(port);
   const connack = await raw.connect({
-    clientId: `will-${uid()}`,
+    clientId: opts.clientId ?? `will-${uid()}`,
     keepalive: opts.keepalive ?? 0,
     clean: opts.clean ?? true,
     will: { topic, payload: Buffer.from(`gone:${topic}`), qos: 1, retain: opts.retain ?? false },
@@ -177,5 +177,56 @@ describe("Last Will", () => {
       "instance.lost",
       (r) => r.deadInstance === instance && r.willsPublished === 1,
     );
+  });
+});
+
+describe("Last Will through a NATS outage", () => {
+  test("a client lost while NATS is down for longer than the API timeout: its will is published once NATS is back", async () => {
+    // Its own instance: requests unanswered for a second are failed and tried again.
+    await using own = await startTestBroker(nats.url, { js_api_timeout: "1s" });
+    const topic = `wills/${uid()}`;
+    const options = { clean: false, reconnectPeriod: 200, connectTimeout: 10_000 };
+    await using watcher = await mqttjs(own.url, { clientId: `watch-${uid()}`, ...options });
+    await watcher.client.subscribeAsync(topic, { qos: 1 });
+    const clientId = `lost-${uid()}`;
+    const raw = await withWill(own.port, topic, { clean: false, clientId });
+    const downs = own.logs.filter((r) => r.event === "nats.disconnect").length;
+    await nats.pause();
+    try {
+      await waitFor(() => own.logs.filter((r) => r.event === "nats.disconnect").length > downs, {
+        what: "jetmq to notice NATS is gone",
+      });
+      await raw[Symbol.asyncDispose](); // lost without DISCONNECT while nothing can be stored
+      await Bun.sleep(1500); // outlasting the API timeout is the point, not a wait for an event
+    } finally {
+      await nats.resume();
+    }
+    const [will] = await watcher.waitMessages(1, 20_000);
+    expect(will).toMatchObject({ topic, payload: `gone:${topic}`, qos: 1 });
+    // The session was released, not left owned by a dead connection.
+    const closed = await own.logged("client.closed", (r) => r.clientId === clientId);
+    expect(closed.reason).toBe("Connection lost");
+    await using again = await RawClient.open(own.port);
+    expect((await again.connect({ clientId, clean: false })).sessionPresent)
+      .toBe(true);
+    expect(watcher.received.filter((m) => m.topic === topic)).toHaveLength(1);
+  });
+});
+
+describe("Leases", () => {
+  test("an instance renewing for a longer TTL is not judged dead by one with a shorter TTL", async () => {
+    await using slow = await startTestBroker(nats.url, { lease_ttl: "6s" });
+    const slowId = String(slow.logs.find((r) => r.event === "broker.started")?.instance);
+    const leases = await new Kvm(jetstream(await nats.client())).open(INSTANCES_BUCKET);
+    const renewals = await leases.watch({ key: slowId, include: "updates" });
+    let seen = 0;
+    void (async () => {
+      for await (const e of renewals) if (e.operation === "PUT") seen++;
+    })();
+    // A renewal 2 s after the first: the 1 s judge had many beats to misjudge the lease meanwhile.
+    await waitFor(() => seen >= 1, { timeoutMs: 10_000, what: "a renewal of the slow lease" });
+    renewals.stop();
+    expect(broker.logs.filter((r) => r.event === "instance.lost" && r.deadInstance === slowId))
+      .toEqual([]);
   });
 });

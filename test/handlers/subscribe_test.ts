@@ -85,12 +85,12 @@ describe("subscribe handler", () => {
 
   test("a clean session does not write its subscriptions to KV", async () => {
     const s = await session(true);
-    const before = await env.store.sessions.kv.get(s.key);
+    const before = await env.store.sessions.get(s.key);
     await subscribe(
       { cmd: "subscribe", messageId: 1, subscriptions: [{ topic: "a/b", qos: 0 }] },
       env.ctx(s),
     );
-    expect((await env.store.sessions.kv.get(s.key))?.revision).toBe(before?.revision as number);
+    expect((await env.store.sessions.get(s.key))?.revision).toBe(before?.revision as number);
   });
 
   test("a connection whose session was taken over is closed instead of writing [MQTT-3.1.4-2]", async () => {

@@ -53,7 +53,7 @@ export async function handlerEnv(
   const leases = new Leases(store.instances, store.wills);
   const qos2 = new Qos2Store(store.qos2In, store.qos2Out, { forMs: 1500, log });
   const admission = opts.auth ?? new AuthContext(buildConfig({}), bunRuntime.passwords);
-  const consumers = new SessionConsumers(nc, store.jsm, {
+  const consumers = new SessionConsumers(nc, store.jsm, store.api, {
     ackWaitMs: opts.ackWaitMs ?? 30_000,
     maxAckPending: limits.maxAckPending,
   });
