@@ -9,6 +9,13 @@ interface Waiting {
   readonly at: number;
 }
 
+interface Outgoing {
+  readonly id: number;
+  readonly subject: string;
+  readonly payload: Uint8Array;
+  readonly headers?: MsgHdrs;
+}
+
 /** No answer came, or none can come: the request may or may not have been carried out. */
 export class NoAnswerError extends StoreError {
   constructor(subject: string, why: string) {
@@ -20,6 +27,10 @@ export class NoAnswerError extends StoreError {
  * Requests pipelined through one wildcard inbox and matched by number: per request one NATS
  * publish and one map entry, where the client library's request makes an inbox entry, a timer,
  * a promise and an Error for its stack trace — a tenth of jetmq's time in connection storms.
+ * The requests of one turn of the event loop go out together: the library writes to its socket
+ * once per microtask checkpoint, which in a storm of connections is once per socket event — one
+ * system call per request. Batched, a storm of clean connects costs a sixth less CPU in jetmq
+ * and a fifth less in nats-server.
  * Unanswered requests are swept four times a second. Requests waiting when the NATS link drops
  * are given up at once (answers meant for the old link go nowhere); requests made while it is down
  * are held and sent when it is back, as the library discards what is written while it dials.
@@ -31,8 +42,9 @@ export class InboxRequests {
   readonly #sub: Subscription;
   readonly #sweeper: ReturnType<typeof setInterval>;
   #linkDown = false;
+  #outgoing: Outgoing[] = [];
   /** Requests made while the link is down, sent when it is back (if not timed out by then). */
-  #held: Array<{ id: number; subject: string; payload: Uint8Array; headers?: MsgHdrs }> = [];
+  #held: Outgoing[] = [];
 
   constructor(readonly nc: NatsConnection, readonly timeoutMs: number) {
     this.#prefix = `${INBOX_PREFIX}.rq.${crypto.randomUUID().replaceAll("-", "")}`;
@@ -47,10 +59,18 @@ export class InboxRequests {
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject, subject, at: Date.now() });
-      if (this.#linkDown) this.#held.push({ id, subject, payload, headers });
-      else this.#send(id, subject, payload, headers);
+      this.#outgoing.push({ id, subject, payload, headers });
+      if (this.#outgoing.length === 1) setImmediate(this.#sendOutgoing);
     });
   }
+
+  /** Sends what this turn of the event loop asked for, or holds it while the link is down. */
+  #sendOutgoing = (): void => {
+    const batch = this.#outgoing;
+    this.#outgoing = [];
+    if (this.#linkDown) this.#held.push(...batch);
+    else for (const r of batch) this.#send(r.id, r.subject, r.payload, r.headers);
+  };
 
   #send(id: number, subject: string, payload: Uint8Array, headers?: MsgHdrs): void {
     try {
@@ -69,6 +89,7 @@ export class InboxRequests {
   close(): void {
     clearInterval(this.#sweeper);
     this.#held = [];
+    this.#outgoing = [];
     this.#sub.unsubscribe();
     for (const [id, w] of this.#waiting) {
       this.#waiting.delete(id);

@@ -27,7 +27,7 @@ export function listenTcp(options: ListenOptions, accept: Accept): Promise<Liste
     data: { peer: null, gate: null, timer: null },
     socket: {
       open(socket) {
-        socket.setNoDelay(true);
+        // No setNoDelay: Bun's accepted sockets have TCP_NODELAY already (one system call less).
         const peer = withPort(socket.remoteAddress, socket.remotePort ?? 0);
         if (!preface) {
           socket.data = { peer: accept(tcpTransport(socket, kind, peer)), gate: null, timer: null };
