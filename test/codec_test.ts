@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as mqttPacket from "mqtt-packet";
 import type { IPublishPacket, Packet } from "mqtt-packet";
-import { PacketDecoder } from "../src/mqtt/codec.ts";
+import { encodePacket, PacketDecoder } from "../src/mqtt/codec.ts";
 import { encodePublish } from "../src/mqtt/packets.ts";
 import type { ProtocolError } from "../src/errors.ts";
 
@@ -27,6 +27,25 @@ const publishBytes = (topic: string, payload: string) =>
   mqttPacket.generate({ cmd: "publish", topic, payload, qos: 0, dup: false, retain: false });
 
 describe("codec", () => {
+  test("acknowledgements, CONNACK and PINGRESP are encoded byte for byte as mqtt-packet does", () => {
+    const packets = [
+      { cmd: "puback", messageId: 513 },
+      { cmd: "pubrec", messageId: 65535 },
+      { cmd: "pubrel", messageId: 1 },
+      { cmd: "pubcomp", messageId: 300 },
+      { cmd: "unsuback", messageId: 7 },
+      { cmd: "connack", returnCode: 0, sessionPresent: true },
+      { cmd: "connack", returnCode: 5, sessionPresent: false },
+      { cmd: "pingresp" },
+    ] as Packet[];
+    for (const protocolVersion of [3, 4]) {
+      for (const p of packets) {
+        expect([...encodePacket(p, protocolVersion)])
+          .toEqual([...mqttPacket.generate(p, { protocolVersion })]);
+      }
+    }
+  });
+
   test("packets split at every byte boundary are reassembled", () => {
     const { d, packets, errors } = decoder();
     const stream = Buffer.concat([connectBytes, publishBytes("a/b", "hello")]);

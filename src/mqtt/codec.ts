@@ -203,10 +203,32 @@ function unsupportedConnect(frame: Buffer): IConnectPacket | null {
 
 /** Encodes any packet for a connection of the given protocol version. */
 export function encodePacket(packet: Packet, protocolVersion: number): Uint8Array {
-  // The acknowledgement of every QoS 1 message: four bytes, not worth a trip through mqtt-packet.
-  if (packet.cmd === "puback" && protocolVersion < 5) {
-    const id = packet.messageId ?? 0;
-    return Uint8Array.of(0x40, 0x02, id >> 8, id & 0xff);
+  return (protocolVersion < 5 && shortPacket(packet)) ||
+    mqttPacket.generate(packet, { protocolVersion });
+}
+
+/** Fixed first bytes of the 3.1.1 acknowledgements that are a packet id and nothing else. */
+const ID_ONLY: Partial<Record<Packet["cmd"], number>> = {
+  puback: 0x40,
+  pubrec: 0x50,
+  pubrel: 0x62,
+  pubcomp: 0x70,
+  unsuback: 0xb0,
+};
+
+/**
+ * The packets sent once per message or per connection, a few fixed bytes each (3.1.1 and 3.1):
+ * not worth a trip through mqtt-packet, which allocates and logs its way through every one.
+ */
+function shortPacket(packet: Packet): Uint8Array | null {
+  const first = ID_ONLY[packet.cmd];
+  if (first !== undefined) {
+    const id = (packet as { messageId?: number }).messageId ?? 0;
+    return Uint8Array.of(first, 0x02, id >> 8, id & 0xff);
   }
-  return mqttPacket.generate(packet, { protocolVersion });
+  if (packet.cmd === "connack") {
+    return Uint8Array.of(0x20, 0x02, packet.sessionPresent ? 1 : 0, packet.returnCode ?? 0);
+  }
+  if (packet.cmd === "pingresp") return Uint8Array.of(0xd0, 0x00);
+  return null;
 }

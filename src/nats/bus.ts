@@ -152,8 +152,24 @@ export class Bus {
     if (!err && target) target.onMessage(target.subject, toBusMessage(msg));
   };
 
-  async flush(): Promise<void> {
-    await this.#nc.flush();
+  #nextFlush: Promise<void> | null = null;
+
+  /**
+   * Resolves once NATS has seen everything sent before the call (a PING answered). The calls of
+   * one turn of the event loop share one PING: a storm of resumed sessions, each making sure its
+   * subscriptions are in place before CONNACK, would otherwise cost a write and a round trip each.
+   */
+  flush(): Promise<void> {
+    if (this.#nextFlush) return this.#nextFlush;
+    const next = new Promise<void>((resolve, reject) => {
+      setImmediate(() => {
+        // Calls from now on need a PING written after their subscriptions: a new one.
+        this.#nextFlush = null;
+        this.#nc.flush().then(resolve, reject);
+      });
+    });
+    this.#nextFlush = next;
+    return next;
   }
 }
 

@@ -1,3 +1,4 @@
+import { batchWrites } from "./write_batching.ts";
 import { readFileSync } from "node:fs";
 import {
   type Authenticator,
@@ -119,6 +120,12 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
   } catch (err) {
     await nc.close();
     throw err;
+  }
+  if (!batchWrites(nc)) {
+    opts.log.warn("nats.writes_unbatched", {
+      reason: "the NATS client library is not the version jetmq knows (nats.js 3.x)",
+      action: "none: one write to NATS per client event, slower under load",
+    });
   }
   watchStatus(nc, opts.log);
   return nc;

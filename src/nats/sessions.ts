@@ -17,6 +17,9 @@ interface Known {
   readonly record: SessionRecord;
 }
 
+/** Records remembered after their connection ended here: most clients come back to the same place. */
+const RECENT_LIMIT = 10_000;
+
 /**
  * Session records in the sessions KV bucket, every write a compare-and-set.
  *
@@ -24,9 +27,15 @@ interface Known {
  * live connection (SUBSCRIBE, UNSUBSCRIBE, its end) need no read first: the compare-and-set
  * itself tells when the memory is stale (another instance wrote), and the write is retried
  * with a fresh read. A memory that says "not ours" is never believed without that read.
+ *
+ * The last few thousand records whose connection ended here are remembered too, as written:
+ * a client that comes back to this instance (one instance, or a balancer that keeps a client
+ * where it was) is claimed with one compare-and-set and no read.
  */
 export class SessionStore {
   #known = new Map<string, Known>();
+  /** Records nobody here serves, as last written here (encoded: a third of the memory). */
+  #recent = new Map<string, Entry>();
 
   /**
    * `retry`: how long the writes that nobody would repeat (a connection's end, which may carry a
@@ -68,8 +77,10 @@ export class SessionStore {
         if (!isConflict(err)) throw err;
       }
     }
-    return await this.#retry(key, async () => {
-      const entry = await this.bucket.get(key);
+    return await this.#retry(key, async (attempt) => {
+      // The remembered record, on the first attempt only: a conflict means it was stale.
+      const entry = (attempt === 1 ? this.#recent.get(key) : undefined) ??
+        await this.bucket.get(key);
       const previous = decode(entry);
       const record = build(previous);
       if (!record) return null;
@@ -124,11 +135,11 @@ export class SessionStore {
         }
         const current = known.record;
         const next = change(current);
-        this.#known.delete(key);
+        this.#forget(key);
         const wrote = next ? encode(next) : null;
         try {
           if (next && wrote) {
-            this.#remember(key, await this.bucket.update(key, wrote, known.revision), next);
+            this.#remember(key, await this.bucket.update(key, wrote, known.revision), next, wrote);
           } else await this.bucket.erase(key, known.revision);
         } catch (err) {
           if (isNoAnswer(err)) unanswered = { wrote, was: current };
@@ -139,16 +150,28 @@ export class SessionStore {
     return this.retry ? await withRetry(`session ${key}`, attempt, this.retry) : await attempt();
   }
 
-  /** Kept while a connection of this instance owns the session; forgotten otherwise. */
-  #remember(key: string, revision: number, record: SessionRecord): void {
-    if (record.owner) this.#known.set(key, { revision, record });
-    else this.#known.delete(key);
+  /**
+   * Kept while a connection of this instance owns the session; once it has none, among the
+   * recent ones (as `bytes`, when the caller has them encoded already).
+   */
+  #remember(key: string, revision: number, record: SessionRecord, bytes?: Uint8Array): void {
+    this.#forget(key);
+    if (record.owner) return void this.#known.set(key, { revision, record });
+    if (this.#recent.size >= RECENT_LIMIT) {
+      this.#recent.delete(this.#recent.keys().next().value as string);
+    }
+    this.#recent.set(key, { key, revision, value: bytes ?? encode(record) });
   }
 
-  async #retry<T>(key: string, attempt: () => Promise<T>): Promise<T> {
+  #forget(key: string): void {
+    this.#known.delete(key);
+    this.#recent.delete(key);
+  }
+
+  async #retry<T>(key: string, attempt: (n: number) => Promise<T>): Promise<T> {
     for (let i = 1;; i++) {
       try {
-        return await attempt();
+        return await attempt(i);
       } catch (err) {
         if (!isConflict(err)) throw err;
         if (i >= MAX_ATTEMPTS) {
