@@ -68,14 +68,15 @@ start_nats() {
   alive "nats-$i" && return 0
   mkdir -p "$dir/nats-$i"
   # A copy in our folder: its path on the command line tells `stop` which processes are ours.
-  cp "$root/infra/nats/nats.conf" "$dir/nats.conf"
+  # One per node: nodes started at once must not write the same file.
+  cp "$root/infra/nats/nats.conf" "$dir/nats-$i.conf"
   NATS_NAME="nats-$i" NATS_HOST=127.0.0.1 NATS_PORT="$(nats_port "$i")" \
     NATS_CLUSTER_PORT="$(route_port "$i")" NATS_HTTP_PORT="$(nats_http_port "$i")" \
     NATS_ROUTE_1="nats-route://127.0.0.1:$(route_port 1)" \
     NATS_ROUTE_2="nats-route://127.0.0.1:$(route_port 2)" \
     NATS_ROUTE_3="nats-route://127.0.0.1:$(route_port 3)" \
     NATS_STORE_DIR="$dir/nats-$i" NATS_MAX_MEM=256M NATS_MAX_FILE=2G \
-    nohup nats-server -c "$dir/nats.conf" >> "$dir/nats-$i.log" 2>&1 &
+    nohup nats-server -c "$dir/nats-$i.conf" >> "$dir/nats-$i.log" 2>&1 &
   echo $! > "$dir/nats-$i.pid"
 }
 
