@@ -30,11 +30,17 @@ const SCENARIOS: Scenario[] = [
   ownTopics,
   manyIdle,
 ];
-const TARGETS: TargetName[] = ["jetmq", "mosquitto", "nats-mqtt"];
-
 const args = Bun.argv.slice(2);
+const option = (name: string) => args.includes(name) ? args[args.indexOf(name) + 1] ?? "" : "";
+// --runtime deno: jetmq on Deno too, in the same run as on Bun. --targets: a subset.
+const TARGETS: TargetName[] = (option("--targets") ||
+  (option("--runtime") === "deno"
+    ? "jetmq,jetmq-deno,mosquitto,nats-mqtt"
+    : "jetmq,mosquitto,nats-mqtt")).split(",") as TargetName[];
+const JETMQS = TARGETS.filter((t) => t.startsWith("jetmq"));
+const OTHERS = TARGETS.filter((t) => !t.startsWith("jetmq"));
 const repeats = Number(args[args.indexOf("--repeats") + 1] || 3) || 3;
-const only = args.includes("--only") ? args[args.indexOf("--only") + 1] ?? "" : "";
+const only = option("--only");
 const scenarios = SCENARIOS.filter((s) =>
   !only || s.name.toLowerCase().includes(only.toLowerCase())
 );
@@ -79,24 +85,30 @@ const ratio = (
   a: number,
   b: number,
 ) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? `${(a / b).toFixed(2)}×` : "—");
+// Every target's median, then each jetmq's ratio to every other broker (and Deno's to Bun's).
+const pairs: Array<[TargetName, TargetName]> = [
+  ...JETMQS.flatMap((j) => OTHERS.map((o) => [j, o] as [TargetName, TargetName])),
+  ...(JETMQS.length > 1 ? [["jetmq-deno", "jetmq"] as [TargetName, TargetName]] : []),
+];
 const lines = [
-  `| scenario | metric | jetmq | mosquitto | nats-mqtt | jetmq / mosquitto | jetmq / nats-mqtt |`,
-  `| --- | --- | ---: | ---: | ---: | ---: | ---: |`,
+  `| scenario | metric | ${TARGETS.join(" | ")} | ${
+    pairs.map(([a, b]) => `${a} / ${b}`).join(" | ")
+  } |`,
+  `| --- | --- |${" ---: |".repeat(TARGETS.length + pairs.length)}`,
 ];
 for (const s of scenarios) {
   for (const metric of Object.keys(s.metrics)) {
     const med = (t: string) => median(results[s.name]?.[t]?.[metric] ?? []);
-    const [j, m, n] = [med("jetmq"), med("mosquitto"), med("nats-mqtt")];
-    lines.push(
-      `| ${s.name} | ${metric} (${s.metrics[metric]} is better) | ${fmt(j)} | ${fmt(m)} | ${
-        fmt(n)
-      } | ${ratio(j, m)} | ${ratio(j, n)} |`,
-    );
+    const cells = [
+      ...TARGETS.map((t) => fmt(med(t))),
+      ...pairs.map(([a, b]) => ratio(med(a), med(b))),
+    ];
+    lines.push(`| ${s.name} | ${metric} (${s.metrics[metric]} is better) | ${cells.join(" | ")} |`);
   }
 }
 const machine =
   `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
-  `Bun ${Bun.version}, medians of ${repeats} interleaved runs, 64-byte payloads`;
+  `load from Bun ${Bun.version}, medians of ${repeats} interleaved runs, 64-byte payloads`;
 const table = [`Machine: ${machine}`, "", ...lines]
   .join("\n");
 process.stdout.write(table + "\n");

@@ -12,7 +12,8 @@ export interface Target {
   stop(): Promise<void>;
 }
 
-export type TargetName = "jetmq" | "mosquitto" | "nats-mqtt";
+/** jetmq on Bun ("jetmq") or on Deno ("jetmq-deno"), and the brokers it is compared with. */
+export type TargetName = "jetmq" | "jetmq-deno" | "mosquitto" | "nats-mqtt";
 
 function freePort(): number {
   const l = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -65,27 +66,28 @@ async function natsServer(
   return { proc, port };
 }
 
-async function startJetmq(dir: string): Promise<Target> {
+async function startJetmq(dir: string, runtime: "bun" | "deno"): Promise<Target> {
   const nats = await natsServer(dir, null);
   const port = freePort();
+  const main = join(import.meta.dir, "../src/main.ts");
+  const deno = join(import.meta.dir, "../node_modules/.bin/deno");
   const proc = Bun.spawn(
     [
-      process.execPath,
-      join(import.meta.dir, "../src/main.ts"),
+      ...(runtime === "bun" ? [process.execPath, main] : [deno, "run", "-A", main]),
       ...["--nats-url", `nats://127.0.0.1:${nats.port}`, "--host", "127.0.0.1"],
       ...["--port", String(port), "--ws-port", "0", "--monitor-port", "0", "--log-level", "warn"],
       ...["--drain-notice", "1ms"],
     ],
-    { stdout: "ignore", stderr: "inherit" },
+    { stdout: "ignore", stderr: "inherit", env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } },
   );
   try {
-    await waitListening(port, proc, "jetmq");
+    await waitListening(port, proc, `jetmq on ${runtime}`);
   } catch (err) {
     await stopProcess(nats.proc); // not left running when jetmq cannot start
     throw err;
   }
   return {
-    name: "jetmq",
+    name: runtime === "bun" ? "jetmq" : "jetmq-deno",
     port,
     pid: proc.pid,
     async stop() {
@@ -124,12 +126,13 @@ async function startMosquitto(dir: string): Promise<Target> {
 /** Starts a fresh broker with its own temp data, removed when it stops. */
 export async function startTarget(name: TargetName): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), `jetmq-bench-${name}-`));
-  const start = name === "jetmq"
-    ? startJetmq
+  const t = name === "jetmq"
+    ? await startJetmq(dir, "bun")
+    : name === "jetmq-deno"
+    ? await startJetmq(dir, "deno")
     : name === "mosquitto"
-    ? startMosquitto
-    : startNatsMqtt;
-  const t = await start(dir);
+    ? await startMosquitto(dir)
+    : await startNatsMqtt(dir);
   return {
     ...t,
     async stop() {

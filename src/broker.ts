@@ -27,6 +27,7 @@ import { SessionStore } from "./nats/sessions.ts";
 import { StorePipeline } from "./nats/store_pipeline.ts";
 import { TAKEOVER_WAIT_MS, Takeovers } from "./nats/takeovers.ts";
 import { currentRuntime } from "./runtime/current.ts";
+import { RuntimeSupportError } from "./errors.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { Stats } from "./stats.ts";
 import pkg from "../package.json" with { type: "json" };
@@ -83,6 +84,14 @@ export async function startBroker(
   runtime: Runtime | null = null,
 ): Promise<Broker> {
   const rt = runtime ?? await currentRuntime();
+  if (config.tlsCa !== null && !rt.clientCertificates) {
+    // Refused, not ignored: a listener without the client certificates the operator requires
+    // would let in anyone with the password.
+    throw new RuntimeSupportError(
+      `tls_ca (client certificates) is not supported on ${rt.name}: run jetmq on Bun for ` +
+        "mutual TLS, or terminate TLS in front of jetmq",
+    );
+  }
   const instanceId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const ilog = log.child({ instance: instanceId });
   const stats = new Stats();

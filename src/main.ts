@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 import { type Broker, startBroker } from "./broker.ts";
 import { helpText, loadConfig } from "./config.ts";
-import { ConfigError, describeError, NatsSetupError } from "./errors.ts";
+import { ConfigError, describeError, NatsSetupError, RuntimeSupportError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { type EmbeddedNats, startEmbeddedNats } from "./nats/embedded.ts";
 
@@ -62,7 +62,9 @@ async function main(): Promise<number> {
   } catch (err) {
     await embedded?.stop();
     if (err instanceof NatsSetupError) return fail(err.message, 1);
-    if (err instanceof ConfigError) return fail(err.message, 2);
+    if (err instanceof ConfigError || err instanceof RuntimeSupportError) {
+      return fail(err.message, 2);
+    }
     log.error("broker.start_failed", describeError(err));
     return 1;
   }

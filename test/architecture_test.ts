@@ -68,15 +68,17 @@ describe("architecture", () => {
     expect(cycles(graph).map((c) => c.join(" → "))).toEqual([]);
   });
 
-  test("nothing outside src/runtime/bun/ uses the Bun global", () => {
-    const users = [...graph.keys()].filter((file) =>
-      !file.startsWith("src/runtime/bun/") &&
-      /(^|[^.\w])Bun\.\w/.test(
-        readFileSync(join(ROOT, file), "utf8").replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ""),
-      )
-    );
-    expect(users).toEqual([]);
-  });
+  const adapters = [["Bun", "src/runtime/bun/"], ["Deno", "src/runtime/deno/"]] as const;
+  for (const [global, adapter] of adapters) {
+    test(`nothing outside ${adapter} uses the ${global} global`, () => {
+      const use = new RegExp(`(^|[^.\\w])${global}\\.\\w`);
+      const users = [...graph.keys()].filter((file) =>
+        !file.startsWith(adapter) &&
+        use.test(readFileSync(join(ROOT, file), "utf8").replace(/\/\/.*|\/\*[\s\S]*?\*\//g, ""))
+      );
+      expect(users).toEqual([]);
+    });
+  }
 
   test("the checks fail, naming the import, when an arrow or a cycle is added", () => {
     const bad = new Map([

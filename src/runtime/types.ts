@@ -103,4 +103,6 @@ export interface Runtime {
   listenTcp(options: ListenOptions, accept: Accept): Promise<Listener>;
   serveHttp(options: ListenOptions, fetch: FetchHandler): Promise<Listener>;
   readonly passwords: PasswordHasher;
+  /** Whether its TLS listeners can require client certificates (`tls_ca`). */
+  readonly clientCertificates: boolean;
 }

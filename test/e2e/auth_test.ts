@@ -98,7 +98,7 @@ describe("authentication and authorization end to end", () => {
     await using staying = await mqttjs(broker.url, as("backend", "b4ckend"));
     const hash = await Bun.password.hash("n3w", { algorithm: "bcrypt", cost: 4 });
     await writeUsers([{ username: "newcomer", password: hash }]);
-    broker.reloadUsers();
+    await broker.reloadUsers();
     await using fresh = await mqttjs(broker.url, as("newcomer", "n3w"));
     expect(fresh.connack.returnCode).toBe(0);
     await staying.client.subscribeAsync("reload/x");

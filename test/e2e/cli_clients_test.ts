@@ -24,7 +24,7 @@ const mosquittoPub = (...args: string[]) =>
 
 describe("real command-line and library clients", () => {
   test("mosquitto_pub → jetmq → mosquitto_sub", async () => {
-    const before = broker.natsSubscriptionCount();
+    const before = (await broker.varz()).nats_subscriptions;
     const sub = Bun.spawn(
       [
         "mosquitto_sub",
@@ -44,7 +44,7 @@ describe("real command-line and library clients", () => {
       ],
       { stdout: "pipe", stderr: "pipe", stdin: "ignore" },
     );
-    await waitFor(() => broker.natsSubscriptionCount() > before, {
+    await waitFor(async () => (await broker.varz()).nats_subscriptions > before, {
       what: "mosquitto_sub's subscription",
     });
     for (const [t, m] of [["mosq", "zero"], ["mosq/a", "one"], ["mosq/a/b", "two words"]]) {

@@ -56,14 +56,14 @@ const cases: Array<[string, string, ConnectParts, string]> = [
 describe("CONNECT rules of section 3.1, raw bytes", () => {
   for (const [tag, name, parts, reason] of cases) {
     test(`${name}: closed without CONNACK, logged and counted [${tag}]`, async () => {
-      const errorsBefore = broker.stats.protocolErrors;
+      const errorsBefore = (await broker.varz()).protocol_errors;
       const clientId = typeof parts.clientId === "string" ? parts.clientId : `bad-${++seq}`;
       await using raw = await RawClient.open(broker.port);
       raw.send(connectBytes({ ...parts, clientId: parts.clientId ?? clientId }));
       await raw.waitClosed();
       expect(raw.all("connack")).toEqual([]);
       await broker.logged("client.protocol_error", (r) => String(r.reason).includes(reason));
-      expect(broker.stats.protocolErrors).toBe(errorsBefore + 1);
+      expect((await broker.varz()).protocol_errors).toBe(errorsBefore + 1);
       // The witness still gets what is published, and no will of the refused client came.
       const payload = `alive-${seq}`;
       const before = witness.received.length;

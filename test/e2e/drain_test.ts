@@ -58,7 +58,7 @@ describe("drain", () => {
       return res.status === 503 && body.reason?.startsWith("draining");
     }, { what: "/readyz to say draining" });
     await drained;
-    expect(draining.connections().size).toBe(0);
+    expect((await draining.varz()).connections).toBe(0);
     await expect(mqttjs(draining.url, { connectTimeout: 1000 })).rejects.toBeDefined();
     await draining.logged("client.closed", (r) => String(r.reason).startsWith("Server draining"));
     await draining.stop(); // the instance is gone long before the wills are due

@@ -2,13 +2,15 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { TEST_RUNTIME } from "../helpers/broker.ts";
+import { jetmqCommand } from "../helpers/broker_process.ts";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
 import { startNats } from "../helpers/nats_server.ts";
 import { finish, run } from "../helpers/process.ts";
 import { waitFor } from "../helpers/wait.ts";
 
-const MAIN = join(import.meta.dir, "../../src/main.ts");
-const bun = process.execPath;
+/** src/main.ts on the runtime under test. */
+const JETMQ = jetmqCommand(TEST_RUNTIME);
 
 interface Started {
   readonly proc: ReturnType<typeof spawnMain>;
@@ -17,7 +19,7 @@ interface Started {
 }
 
 function spawnMain(args: string[], env: Record<string, string> = {}) {
-  return Bun.spawn([bun, MAIN, ...args], {
+  return Bun.spawn([...JETMQ, ...args], {
     stdout: "pipe",
     stderr: "pipe",
     stdin: "ignore",
@@ -75,7 +77,7 @@ describe("jetmq as a process (src/main.ts)", () => {
   });
 
   test("--help lists every option with its environment variable and default", async () => {
-    const out = await run([bun, MAIN, "--help"]);
+    const out = await run([...JETMQ, "--help"]);
     expect(out.code).toBe(0);
     for (const text of ["--port", "JETMQ_PORT", "1883", "JETMQ_NATS_URL", "JETMQ_LOG_LEVEL"]) {
       expect(out.stdout).toContain(text);
@@ -83,7 +85,7 @@ describe("jetmq as a process (src/main.ts)", () => {
   });
 
   test("an invalid option stops start-up with a message naming it", async () => {
-    const out = await run([bun, MAIN, "--max-packet-size", "huge"]);
+    const out = await run([...JETMQ, "--max-packet-size", "huge"]);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('option "max_packet_size" (JETMQ_MAX_PACKET_SIZE)');
   });

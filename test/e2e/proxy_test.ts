@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { IConnectPacket } from "mqtt-packet";
-import { bunRuntime } from "../../src/runtime/bun/runtime.ts";
+import { bcrypt } from "../../src/runtime/bcrypt.ts";
 import { startTestBroker, type TestBroker } from "../helpers/broker.ts";
 import { testCerts } from "../helpers/certs.ts";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
@@ -20,7 +20,7 @@ let nats: TestNats;
 let proxied: TestBroker;
 
 beforeAll(async () => {
-  const hash = (pw: string) => bunRuntime.passwords.hash(pw, 4);
+  const hash = (pw: string) => bcrypt.hash(pw, 4);
   writeFileSync(
     usersFile,
     JSON.stringify({

@@ -74,18 +74,20 @@ for (const transport of TRANSPORTS) {
 
     test("many local subscribers of one filter share one NATS subscription", async () => {
       // The clients of earlier tests are gone once their connections have ended.
-      await waitFor(() => broker.connections().size === 0, { what: "earlier clients to go" });
-      const before = broker.natsSubscriptionCount();
+      await waitFor(async () => (await broker.varz()).connections === 0, {
+        what: "earlier clients to go",
+      });
+      const before = (await broker.varz()).nats_subscriptions;
       const subs = await Promise.all(
         Array.from({ length: 5 }, () => mqttjs(transport.url(broker))),
       );
       for (const s of subs) await s.client.subscribeAsync("shared/topic");
-      expect(broker.natsSubscriptionCount()).toBe(before + 1);
+      expect((await broker.varz()).nats_subscriptions).toBe(before + 1);
       await using pub = await mqttjs(transport.url(broker));
       await pub.client.publishAsync("shared/topic", "all");
       for (const s of subs) expect((await s.waitMessages(1))[0]?.payload).toBe("all");
       for (const s of subs) await s[Symbol.asyncDispose]();
-      await waitFor(() => broker.natsSubscriptionCount() === before, {
+      await waitFor(async () => (await broker.varz()).nats_subscriptions === before, {
         what: "the shared subscription to go",
       });
     });
@@ -123,7 +125,9 @@ for (const transport of TRANSPORTS) {
       }
       await using again = await mqttjs(url, { clientId, clean: false });
       await using pub = await mqttjs(url);
-      await waitFor(() => broker.natsSubscriptionCount() > 0, { what: "restored subscription" });
+      await waitFor(async () => (await broker.varz()).nats_subscriptions > 0, {
+        what: "restored subscription",
+      });
       await pub.client.publishAsync("persist/x", "restored");
       expect((await again.waitMessages(1))[0]?.payload).toBe("restored");
     });

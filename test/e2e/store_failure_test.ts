@@ -34,12 +34,14 @@ async function run(topic: string, count: number, pauseMs: number) {
   // Every message reaches jetmq while JetStream is paused, however busy this machine is.
   process.kill(nats.pid, "SIGSTOP");
   const pausedAt = Date.now();
-  const before = broker.stats.msgsIn;
+  const before = (await broker.varz()).in_msgs;
   try {
     for (let i = 0; i < count; i++) {
       pub.client.publish(topic, String(i), { qos: 1 }, (err) => !err && acked.add(i));
     }
-    await waitFor(() => broker.stats.msgsIn >= before + count, { what: "jetmq to get them" });
+    await waitFor(async () => (await broker.varz()).in_msgs >= before + count, {
+      what: "jetmq to get them",
+    });
     await Bun.sleep(Math.max(0, pauseMs - (Date.now() - pausedAt)));
   } finally {
     process.kill(nats.pid, "SIGCONT");

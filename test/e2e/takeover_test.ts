@@ -44,7 +44,9 @@ describe("client id takeover", () => {
     expect(closedAt - start).toBeLessThan(1000);
     // The session moved with its subscription: a publish on A reaches the client on B.
     await using pub = await mqttjs(a.url);
-    await waitFor(() => b.natsSubscriptionCount() > 0, { what: "the restored subscription on B" });
+    await waitFor(async () => (await b.varz()).nats_subscriptions > 0, {
+      what: "the restored subscription on B",
+    });
     await pub.client.publishAsync("takeover/cross", "follows the session");
     expect((await onB.waitMessages(1))[0]?.payload).toBe("follows the session");
   });

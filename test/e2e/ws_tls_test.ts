@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import * as mqttPacket from "mqtt-packet";
 import type { Packet } from "mqtt-packet";
-import { startTestBroker, type TestBroker, useInstances } from "../helpers/broker.ts";
+import { startTestBroker, TEST_RUNTIME, type TestBroker, useInstances } from "../helpers/broker.ts";
 import { testCerts } from "../helpers/certs.ts";
 import { mqttjs } from "../helpers/mqtt_clients.ts";
 import type { TestNats } from "../helpers/nats_server.ts";
@@ -83,20 +83,38 @@ describe("MQTT over TLS", () => {
     expect((await sub.waitMessages(1))[0]?.payload).toBe("secret");
   });
 
-  test("with tls_ca, only clients with a certificate the CA signed get in; tls_only drops plain TCP", async () => {
-    const certs = testCerts();
-    await using strict = await startTestBroker(nats.url, {
-      tls_cert: certs.certFile,
-      tls_key: certs.keyFile,
-      tls_ca: certs.caFile,
-      tls_only: "true",
-    });
-    expect(strict.port).toBe(strict.tlsPort as number);
-    const url = `mqtts://127.0.0.1:${strict.tlsPort}`;
-    await using withCert = await mqttjs(url, { cert: certs.clientCert, key: certs.clientKey });
-    expect(withCert.client.connected).toBe(true);
-    await expect(mqttjs(url)).rejects.toBeDefined();
-  });
+  test.if(TEST_RUNTIME === "bun")(
+    "with tls_ca, only clients with a certificate the CA signed get in; tls_only drops plain TCP",
+    async () => {
+      const certs = testCerts();
+      await using strict = await startTestBroker(nats.url, {
+        tls_cert: certs.certFile,
+        tls_key: certs.keyFile,
+        tls_ca: certs.caFile,
+        tls_only: "true",
+      });
+      expect(strict.port).toBe(strict.tlsPort as number);
+      const url = `mqtts://127.0.0.1:${strict.tlsPort}`;
+      await using withCert = await mqttjs(url, { cert: certs.clientCert, key: certs.clientKey });
+      expect(withCert.client.connected).toBe(true);
+      await expect(mqttjs(url)).rejects.toBeDefined();
+    },
+  );
+
+  test.if(TEST_RUNTIME === "deno")(
+    "on Deno, tls_ca is refused at start-up, saying why",
+    async () => {
+      const certs = testCerts();
+      const start = startTestBroker(nats.url, {
+        tls_cert: certs.certFile,
+        tls_key: certs.keyFile,
+        tls_ca: certs.caFile,
+      });
+      await expect(start).rejects.toThrow(
+        /exited 2 .*tls_ca \(client certificates\) is not supported/,
+      );
+    },
+  );
 
   test("WebSocket over TLS (wss) with ws_tls", async () => {
     const certs = testCerts();

@@ -14,7 +14,7 @@ import { filterCovers, topicMatches } from "../../src/auth/filter_match.ts";
 import { Permissions } from "../../src/auth/permissions.ts";
 import { buildConfig } from "../../src/config.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { bunRuntime } from "../../src/runtime/bun/runtime.ts";
+import { bcrypt } from "../../src/runtime/bcrypt.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "jetmq-auth-"));
@@ -42,7 +42,7 @@ beforeAll(async () => {
       tokens: [{ name: "dash", token_sha256: createHash("sha256").update("tok").digest("hex") }],
     }),
   );
-  auth = new AuthContext(buildConfig({ users_file: usersFile }), bunRuntime.passwords);
+  auth = new AuthContext(buildConfig({ users_file: usersFile }), bcrypt);
   env = await handlerEnv({ auth, limits: { maxClientIdLength: 20, maxConnections: 5 } });
 });
 afterAll(async () => {
@@ -126,7 +126,7 @@ describe("authentication", () => {
   test("failed logins slow that user down from that address; right credentials still get in", async () => {
     const strict = new AuthContext(
       buildConfig({ users_file: usersFile, auth_failures: 2 }),
-      bunRuntime.passwords,
+      bcrypt,
     );
     const ctx = { ...env.ctx(null, "flood"), admission: strict, remoteAddress: "10.9.9.9:1" };
     const attempt = (password: string, username = "device-1") =>
@@ -163,7 +163,7 @@ describe("authentication", () => {
   test("a users file that is wrong stops start-up naming the problem", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ users: [{ username: "u", password: "plain text" }] }));
-    const load = () => new AuthContext(buildConfig({ users_file: bad }), bunRuntime.passwords);
+    const load = () => new AuthContext(buildConfig({ users_file: bad }), bcrypt);
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(/bcrypt hash/);
   });

@@ -1,25 +1,68 @@
 import { afterAll, beforeAll } from "bun:test";
-import { type Broker, startBroker } from "../../src/broker.ts";
-import { buildConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
+import { startBrokerInProcess } from "./broker_in_process.ts";
+import { startBrokerProcess } from "./broker_process.ts";
 import { startNats, type TestNats } from "./nats_server.ts";
-import { waitFor } from "./wait.ts";
 
 export type LogRecord = Record<string, unknown> & { event: string; level: string };
 
-export interface TestBroker extends Broker, AsyncDisposable {
+/** What the tests read of an instance's state: its /varz, on every runtime. */
+export interface Varz {
+  readonly connections: number;
+  readonly subscriptions: number;
+  readonly nats_subscriptions: number;
+  readonly in_msgs: number;
+  readonly dropped_qos0: number;
+  readonly protocol_errors: number;
+}
+
+/** One connection as /connz describes it. */
+export interface ConnzEntry {
+  readonly mqtt_client: string | null;
+  readonly remote: string;
+  readonly dropped: number;
+  readonly pending_bytes: number;
+  readonly subscriptions: Record<string, number>;
+}
+
+export type TestRuntime = "bun" | "deno";
+
+/**
+ * The runtime jetmq runs on in these tests: Bun in this process (the default), or Deno as a
+ * child process (JETMQ_TEST_RUNTIME=deno). Tests see the same interface either way and read the
+ * instance's state over its monitoring endpoints, as an operator would.
+ */
+export const TEST_RUNTIME: TestRuntime = process.env.JETMQ_TEST_RUNTIME === "deno" ? "deno" : "bun";
+
+export interface TestBroker extends AsyncDisposable {
+  readonly runtime: TestRuntime;
+  readonly instanceId: string;
+  /** Plain TCP port; the TLS port when TLS replaces plain TCP. */
+  readonly port: number;
+  readonly tlsPort: number | null;
+  readonly wsPort: number;
+  readonly monitorPort: number;
+  readonly natsUrl: string;
   readonly url: string;
   readonly logs: LogRecord[];
   /** Waits for a log record of `event` that satisfies `match`. */
   logged(event: string, match?: (r: LogRecord) => boolean, timeoutMs?: number): Promise<LogRecord>;
+  varz(): Promise<Varz>;
+  /** This instance's connections (with a client id), or the one of `clientId`. */
+  connz(clientId?: string): Promise<ConnzEntry[]>;
+  /** Reads the users file again (SIGHUP for a process); resolves once it is in use. */
+  reloadUsers(): Promise<void>;
+  /** Drains the instance; resolves when its clients are gone. */
+  drain(): Promise<void>;
+  stop(): Promise<void>;
 }
 
-/** A jetmq instance in this process on a free port, its log records kept for assertions. */
-export async function startTestBroker(
+/** A jetmq instance on free ports on TEST_RUNTIME (or `runtime`), its log records kept. */
+export function startTestBroker(
   natsUrl: string,
   options: Record<string, string | number> = {},
+  runtime: TestRuntime = TEST_RUNTIME,
 ): Promise<TestBroker> {
-  const config = buildConfig({
+  const config = {
     host: "127.0.0.1",
     port: 0,
     ws_port: 0,
@@ -28,34 +71,25 @@ export async function startTestBroker(
     nats_url: natsUrl,
     log_level: "debug",
     ...options,
-  });
-  const logs: LogRecord[] = [];
-  const log = createLogger(config.logLevel, (line) => logs.push(JSON.parse(line) as LogRecord));
-  const broker = await startBroker(config, log, natsUrl);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await broker.stop();
+  };
+  return runtime === "bun" ? startBrokerInProcess(config) : startBrokerProcess(config, runtime);
+}
+
+/** The helpers both kinds of test broker share, over the monitoring port. */
+export function monitorReads(monitorPort: number): Pick<TestBroker, "varz" | "connz"> {
+  const get = async (path: string) => {
+    const res = await fetch(`http://127.0.0.1:${monitorPort}${path}`);
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+    return await res.json();
   };
   return {
-    ...broker,
-    instanceId: broker.instanceId,
-    port: broker.port,
-    tlsPort: broker.tlsPort,
-    wsPort: broker.wsPort,
-    monitorPort: broker.monitorPort,
-    natsUrl: broker.natsUrl,
-    stats: broker.stats,
-    url: `mqtt://127.0.0.1:${broker.port}`,
-    logs,
-    stop,
-    logged: (event, match = () => true, timeoutMs = 5000) =>
-      waitFor(() => logs.find((r) => r.event === event && match(r)), {
-        timeoutMs,
-        what: `log event ${event}`,
-      }),
-    [Symbol.asyncDispose]: stop,
+    varz: async () => (await get("/varz")) as Varz,
+    connz: async (clientId) => {
+      const query = clientId === undefined
+        ? "?limit=10000"
+        : `?mqtt_client=${encodeURIComponent(clientId)}`;
+      return ((await get(`/connz${query}`)) as { connections: ConnzEntry[] }).connections;
+    },
   };
 }
 

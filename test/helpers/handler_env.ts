@@ -13,7 +13,7 @@ import { provisionStore, type StoreHandles } from "../../src/nats/provision.ts";
 import { SessionStore } from "../../src/nats/sessions.ts";
 import { StorePipeline } from "../../src/nats/store_pipeline.ts";
 import { Takeovers } from "../../src/nats/takeovers.ts";
-import { bunRuntime } from "../../src/runtime/bun/runtime.ts";
+import { bcrypt } from "../../src/runtime/bcrypt.ts";
 import type { LogRecord } from "./broker.ts";
 import { startNats, type TestNats } from "./nats_server.ts";
 
@@ -52,7 +52,7 @@ export async function handlerEnv(
   const limits: Limits = { ...limitsOf(buildConfig({})), ...opts.limits };
   const leases = new Leases(store.instances, store.wills);
   const qos2 = new Qos2Store(store.qos2In, store.qos2Out, { forMs: 1500, log });
-  const admission = opts.auth ?? new AuthContext(buildConfig({}), bunRuntime.passwords);
+  const admission = opts.auth ?? new AuthContext(buildConfig({}), bcrypt);
   const consumers = new SessionConsumers(nc, store.jsm, store.api, {
     ackWaitMs: opts.ackWaitMs ?? 30_000,
     maxAckPending: limits.maxAckPending,

@@ -1,15 +1,14 @@
+import { bcrypt } from "../bcrypt.ts";
 import type { Runtime } from "../types.ts";
 import { serveHttp } from "./http.ts";
 import { listenTcp } from "./tcp.ts";
 
-/** jetmq on Bun: Bun.listen, Bun.serve and Bun.password. */
-export const bunRuntime: Runtime = {
+/** jetmq on Bun: Bun.listen and Bun.serve. */
+export const runtime: Runtime = {
   name: "bun",
   version: Bun.version,
   listenTcp,
   serveHttp,
-  passwords: {
-    hash: (password, cost) => Bun.password.hash(password, { algorithm: "bcrypt", cost }),
-    verify: (password, hash) => Bun.password.verify(password, hash),
-  },
+  passwords: bcrypt,
+  clientCertificates: true,
 };
