@@ -1,5 +1,6 @@
 import type { IConnectPacket } from "mqtt-packet";
-import { connack, ConnackCode } from "../src/mqtt/packets.ts";
+import { connack } from "../src/mqtt/packets.ts";
+import { Reason } from "../src/mqtt/reason_codes.ts";
 import { hostOf } from "../src/net/cidr.ts";
 import { connectRefusal } from "./connect_rules.ts";
 import type { Grant, Identity, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
@@ -93,7 +94,7 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   });
   const effects: Effect[] = [
     { kind: "bind", session },
-    send(connack(ConnackCode.accepted, sessionPresent)),
+    send(connack(Reason.success, sessionPresent)),
   ];
   if (!sessionPresent) return effects;
   // Resent in order: PUBREL for QoS 2 deliveries already received, then (from the consumers)
@@ -131,6 +132,7 @@ async function admit(
 ): Promise<Identity | Effect[]> {
   const address = hostOf(ctx.remoteAddress);
   const refuse = (code: number, reason: string) => {
+    // The code logged is MQTT 5's reason code (0x86 bad user name or password, 0x87 not authorized, …).
     ctx.log.warn("client.refused", { clientId, remote: ctx.remoteAddress, code, reason });
     return [send(connack(code, false)), close(reason)];
   };
@@ -151,16 +153,16 @@ async function admit(
   const identity = result.identity;
   if (identity.name !== null) ctx.admission.succeeded(address, packet.username, now);
   if (packet.will && identity.permissions && !identity.permissions.canPublish(packet.will.topic)) {
-    return refuse(ConnackCode.notAuthorized, `Will topic "${packet.will.topic}" is not allowed`);
+    return refuse(Reason.notAuthorized, `Will topic "${packet.will.topic}" is not allowed`);
   }
   const { maxConnections } = ctx.limits;
   const live = ctx.admission.connections(identity.name);
   if (maxConnections > 0 && live.total >= maxConnections) {
-    return refuse(ConnackCode.serverUnavailable, `Instance at max_connections ${maxConnections}`);
+    return refuse(Reason.serverUnavailable, `Instance at max_connections ${maxConnections}`);
   }
   if (identity.maxConnections !== null && live.ofUser >= identity.maxConnections) {
     return refuse(
-      ConnackCode.notAuthorized,
+      Reason.notAuthorized,
       `"${identity.name}" at its ${identity.maxConnections} connections`,
     );
   }

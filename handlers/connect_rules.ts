@@ -1,5 +1,6 @@
 import type { IConnectPacket } from "mqtt-packet";
-import { connack, ConnackCode } from "../src/mqtt/packets.ts";
+import { connack } from "../src/mqtt/packets.ts";
+import { Reason } from "../src/mqtt/reason_codes.ts";
 import { close, type Effect, type HandlerContext, send, violation } from "./types.ts";
 
 // The CONNECT rules that the decoded packet shows, each returning what to do when broken. The
@@ -19,7 +20,7 @@ function checkProtocol(packet: IConnectPacket): Effect[] | null {
   if (PROTOCOL_NAMES[level] === packet.protocolId) return null;
   // MQTT 5 arrives here too until it is implemented.
   return [
-    send(connack(ConnackCode.unacceptableProtocolVersion, false)),
+    send(connack(Reason.unsupportedProtocolVersion, false)),
     close(
       `Unsupported protocol "${packet.protocolId}" level ${level}: ` +
         `expected "MQTT" level 4 or "MQIsdp" level 3 [MQTT-3.1.2-2]`,
@@ -30,7 +31,7 @@ function checkProtocol(packet: IConnectPacket): Effect[] | null {
 /** Flag combinations the spec forbids: the connection closes without CONNACK [MQTT-3.1.4-1]. */
 function checkFlags(packet: IConnectPacket): Effect[] | null {
   if (packet.will && (packet.will.qos as number) === 3) {
-    return [violation("CONNECT Will QoS is 3 [MQTT-3.1.2-12]")];
+    return [violation("CONNECT Will QoS is 3 [MQTT-3.1.2-14]")];
   }
   if (packet.password !== undefined && packet.username === undefined) {
     return [violation("CONNECT Password Flag is 1 while the User Name Flag is 0 [MQTT-3.1.2-22]")];
@@ -57,7 +58,7 @@ function checkClientId(packet: IConnectPacket, ctx: HandlerContext): Effect[] | 
   const id = packet.clientId ?? "";
   const reject = (
     reason: string,
-  ) => [send(connack(ConnackCode.identifierRejected, false)), close(reason)];
+  ) => [send(connack(Reason.clientIdentifierNotValid, false)), close(reason)];
   if (!id && packet.clean === false) {
     return reject("Empty client id with clean session 0 [MQTT-3.1.3-8]");
   }

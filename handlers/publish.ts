@@ -1,6 +1,7 @@
 import type { IPublishPacket } from "mqtt-packet";
 import { describeError, TopicError } from "../src/errors.ts";
 import { puback, pubrec } from "../src/mqtt/packets.ts";
+import { Reason } from "../src/mqtt/reason_codes.ts";
 import { topicToSubject } from "../src/mqtt/topic_map.ts";
 import type { QoS } from "../src/mqtt/session.ts";
 import {
@@ -21,7 +22,9 @@ import {
  */
 export function publish(packet: IPublishPacket, ctx: SessionContext): Effect[] {
   const subject = topicToSubject(packet.topic);
-  if (subject instanceof TopicError) return [close(`Invalid topic in PUBLISH: ${subject.message}`)];
+  if (subject instanceof TopicError) {
+    return [close(`Invalid topic in PUBLISH: ${subject.message}`, false, Reason.topicNameInvalid)];
+  }
   const payload = typeof packet.payload === "string"
     ? new TextEncoder().encode(packet.payload)
     : packet.payload;
@@ -30,6 +33,8 @@ export function publish(packet: IPublishPacket, ctx: SessionContext): Effect[] {
       close(
         `PUBLISH payload of ${payload.byteLength} bytes exceeds the NATS max_payload ` +
           `${ctx.bus.maxPayload}`,
+        false,
+        Reason.packetTooLarge,
       ),
     ];
   }
@@ -73,7 +78,9 @@ function publishQos2(
   ctx: SessionContext,
 ): Effect[] {
   if (ctx.limits.rejectQos2Publish) {
-    return [close("QoS 2 PUBLISH refused: reject_qos2_publish is set")];
+    return [
+      close("QoS 2 PUBLISH refused: reject_qos2_publish is set", false, Reason.qosNotSupported),
+    ];
   }
   const session = ctx.session;
   const id = packet.messageId ?? 0;

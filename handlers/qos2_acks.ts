@@ -1,12 +1,13 @@
 import type { IPubcompPacket, IPubrecPacket, IPubrelPacket } from "mqtt-packet";
 import { pubcomp } from "../src/mqtt/packets.ts";
+import { Reason } from "../src/mqtt/reason_codes.ts";
 import { notStored, storeAndPublish } from "./publish.ts";
 import type { Effect, SessionContext } from "./types.ts";
 
 /**
  * PUBREL: QoS 2, second half. The held message goes to subscribers (and NATS, with
  * `Nmqtt-Pub: 2`) once, then is forgotten; PUBCOMP answers always, also for an unknown id
- * [MQTT-4.3.3-2]. Stored with the (session, id, revision) as JetStream message id, so a release
+ * [MQTT-4.3.3-2] (with reason 0x92 for MQTT 5: already released, or never received). Stored with the (session, id, revision) as JetStream message id, so a release
  * retried after a crash between the store and the forget is stored once.
  */
 export function pubrel(packet: IPubrelPacket, ctx: SessionContext): Effect[] {
@@ -21,7 +22,7 @@ export function pubrel(packet: IPubrelPacket, ctx: SessionContext): Effect[] {
       await storeAndPublish(m.subject, payload, 2, m.retain, ctx, held.msgId);
       await ctx.qos2.forget(session.key, id);
     }
-    return pubcomp(id);
+    return pubcomp(id, held ? Reason.success : Reason.packetIdentifierNotFound);
   })().catch((err) => notStored(ctx, `PUBREL ${id}`, "", err));
   return [{ kind: "sendWhenStored", pending: released }];
 }

@@ -1,12 +1,14 @@
 import type { ISubscribePacket } from "mqtt-packet";
 import { TopicError } from "../src/errors.ts";
-import { suback, SUBACK_FAILURE } from "../src/mqtt/packets.ts";
+import { suback } from "../src/mqtt/packets.ts";
+import { Reason } from "../src/mqtt/reason_codes.ts";
 import type { Grant, QoS, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
 import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT, removeConsumers } from "./grants.ts";
 import { close, type Effect, type HandlerContext, send, type SessionContext } from "./types.ts";
 
 /**
- * SUBSCRIBE: each filter is granted or refused on its own (0x80). Persistent sessions record
+ * SUBSCRIBE: each filter is granted or refused on its own (0x8F invalid, 0x87 not allowed,
+ * 0x97 over the in-flight quota; 0x80 for all three to a 3.1.1 client). Persistent sessions record
  * the granted filters and get a durable consumer per subject of each QoS 1 filter, so that
  * messages are kept while they are away; all of it exists before SUBACK goes out. The retained
  * messages of the new filters follow SUBACK, ahead of live ones.
@@ -19,14 +21,12 @@ export async function subscribe(packet: ISubscribePacket, ctx: SessionContext): 
   packet.subscriptions.forEach(({ topic, qos }, i) => {
     const grant = grantFor(topic, qos, !session.clean, ctx.limits.maxGrantedQos);
     const permissions = session.identity.permissions;
-    if (grant instanceof TopicError || (permissions && !permissions.canSubscribe(topic))) {
-      refused(
-        ctx,
-        session,
-        topic,
-        grant instanceof TopicError ? grant.message : "Not allowed for this user",
-      );
-      granted.push(SUBACK_FAILURE);
+    if (grant instanceof TopicError) {
+      refused(ctx, session, topic, grant.message);
+      granted.push(Reason.topicFilterInvalid);
+    } else if (permissions && !permissions.canSubscribe(topic)) {
+      refused(ctx, session, topic, "Not allowed for this user");
+      granted.push(Reason.notAuthorized);
     } else {
       grants.push(grant);
       indexOf.set(grant, i);
@@ -36,10 +36,18 @@ export async function subscribe(packet: ISubscribePacket, ctx: SessionContext): 
   let accepted = grants;
   if (!session.clean && grants.length > 0) {
     const stored = await storeGrants(session, grants, ctx);
-    if (!stored) return [close("Session taken over by a newer connection [MQTT-3.1.4-2]")];
+    if (!stored) {
+      return [
+        close(
+          "Session taken over by a newer connection [MQTT-3.1.4-2]",
+          false,
+          Reason.sessionTakenOver,
+        ),
+      ];
+    }
     accepted = stored;
     for (const g of grants) {
-      if (!accepted.includes(g)) granted[indexOf.get(g) ?? 0] = SUBACK_FAILURE;
+      if (!accepted.includes(g)) granted[indexOf.get(g) ?? 0] = Reason.quotaExceeded;
     }
   }
   if (accepted.length === 0) return [send(suback(packet.messageId ?? 0, granted))];

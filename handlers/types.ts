@@ -1,4 +1,5 @@
 import type { Packet } from "mqtt-packet";
+import type { Outgoing } from "../src/mqtt/packets.ts";
 import type { Logger } from "../src/log.ts";
 import type { Grant, QoS, SessionRef } from "../src/mqtt/session.ts";
 import type {
@@ -13,19 +14,21 @@ import type {
 
 /** What a handler wants done to its connection; the front applies effects in order. */
 export type Effect =
-  | { readonly kind: "send"; readonly packet: Packet }
+  | { readonly kind: "send"; readonly packet: Outgoing }
   /**
    * Send the packet once `pending` resolves to it (nothing if it resolves to null), after every
    * earlier such packet: PUBACKs of pipelined stores, in order. When it resolves to NotStored
    * the connection closes instead, so that the client sends the message again on reconnect.
    */
-  | { readonly kind: "sendWhenStored"; readonly pending: Promise<Packet | NotStored | null> }
+  | { readonly kind: "sendWhenStored"; readonly pending: Promise<Outgoing | NotStored | null> }
   | {
     readonly kind: "close";
     readonly reason: string;
     readonly graceful?: boolean;
     /** The client broke the protocol: counted and logged as a protocol error. */
     readonly violation?: boolean;
+    /** The reason an MQTT 5 client is told in the server's DISCONNECT (default 0x80). */
+    readonly code?: number;
   }
   | { readonly kind: "bind"; readonly session: SessionRef }
   | {
@@ -91,6 +94,8 @@ export interface HandlerContext {
 /** The context of a connection whose CONNECT was accepted: every packet after CONNECT. */
 export interface SessionContext extends HandlerContext {
   readonly session: SessionRef;
+  /** Whether the connection has a subscription with exactly this filter now. */
+  subscribed(filter: string): boolean;
 }
 
 /**
@@ -106,11 +111,12 @@ export type Handler<P extends Packet = Packet, C extends HandlerContext = Sessio
 /** Shared empty result: most QoS 0 publishes need nothing done. */
 export const NO_EFFECTS: Effect[] = Object.freeze([]) as unknown as Effect[];
 
-export const send = (packet: Packet): Effect => ({ kind: "send", packet });
-export const close = (reason: string, graceful = false): Effect => ({
+export const send = (packet: Outgoing): Effect => ({ kind: "send", packet });
+export const close = (reason: string, graceful = false, code?: number): Effect => ({
   kind: "close",
   reason,
   graceful,
+  ...(code === undefined ? {} : { code }),
 });
 /** Close for a protocol violation: no answer to the client, the reason in the log. */
 export const violation = (reason: string): Effect => ({ kind: "close", reason, violation: true });

@@ -211,6 +211,28 @@ export const OPTIONS = [
     help: "largest MQTT packet accepted, in bytes (suffixes KiB, MiB)",
   },
   {
+    key: "mqtt5",
+    field: "mqtt5",
+    kind: "bool",
+    fallback: "false",
+    help: "accept MQTT 5 clients (work in progress: see the README's status)",
+  },
+  {
+    key: "max_session_expiry",
+    field: "maxSessionExpiry",
+    kind: "limit",
+    fallback: "0",
+    help:
+      "seconds a disconnected session is kept at most (MQTT 5 Session Expiry Interval; 3.1.1 clean=0 asks for ever); 0: no limit",
+  },
+  {
+    key: "topic_alias_maximum",
+    field: "topicAliasMaximum",
+    kind: "limit",
+    fallback: "64",
+    help: "topic aliases an MQTT 5 client may set per connection (0: none)",
+  },
+  {
     key: "max_pending_bytes",
     field: "maxPendingBytes",
     kind: "size",

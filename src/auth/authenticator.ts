@@ -1,11 +1,20 @@
 import { createHash } from "node:crypto";
+import { Reason } from "../mqtt/reason_codes.ts";
 import type { Identity } from "../mqtt/session.ts";
 import { Permissions, type PermissionSpec } from "./permissions.ts";
 import type { UsersFile } from "./users_file.ts";
 
 export type AuthResult =
   | { readonly ok: true; readonly identity: Identity }
-  | { readonly ok: false; readonly code: 4 | 5; readonly reason: string };
+  | {
+    readonly ok: false;
+    /** The CONNACK reason (3.1.1 clients get 0x04, 0x05 or 0x02 for these). */
+    readonly code:
+      | typeof Reason.badUserNameOrPassword
+      | typeof Reason.notAuthorized
+      | typeof Reason.clientIdentifierNotValid;
+    readonly reason: string;
+  };
 
 export interface Credentials {
   readonly username?: string;
@@ -38,7 +47,11 @@ export class Authenticator {
     const password = text(c.password);
     if (c.username === undefined && password === undefined) {
       if (!file.allow_anonymous) {
-        return { ok: false, code: 5, reason: "Anonymous clients are not allowed" };
+        return {
+          ok: false,
+          code: Reason.notAuthorized,
+          reason: "Anonymous clients are not allowed",
+        };
       }
       return this.#granted(null, file.anonymous_permissions, undefined, undefined, c.clientId);
     }
@@ -57,7 +70,9 @@ export class Authenticator {
       }
     }
     const good = await this.passwords.verify(password ?? "", user?.password ?? DUMMY_HASH);
-    if (!user || !good) return { ok: false, code: 4, reason: "Bad user name or password" };
+    if (!user || !good) {
+      return { ok: false, code: Reason.badUserNameOrPassword, reason: "Bad user name or password" };
+    }
     return this.#granted(
       user.username,
       user.permissions,
@@ -79,7 +94,8 @@ export class Authenticator {
       if (!re.test(clientId)) {
         return {
           ok: false,
-          code: 5,
+          // The client id is what is refused [MQTT-3.1.3-9]: 0x02 for 3.1.1, 0x85 for MQTT 5.
+          code: Reason.clientIdentifierNotValid,
           reason: `Client id "${clientId}" is not allowed for "${name}"`,
         };
       }

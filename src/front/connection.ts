@@ -6,6 +6,8 @@ import type { SessionRef } from "../mqtt/session.ts";
 import { ClientDelivery } from "../delivery/client_delivery.ts";
 import { describeError, type ProtocolError } from "../errors.ts";
 import { type DecoderSink, encodePacket, PacketDecoder } from "../mqtt/codec.ts";
+import { disconnect, type Outgoing } from "../mqtt/packets.ts";
+import { Reason } from "../mqtt/reason_codes.ts";
 import type { Transport, TransportPeer } from "../runtime/types.ts";
 import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
 import { handlePacket, type PacketHost } from "./packet_handling.ts";
@@ -61,6 +63,10 @@ export class Connection implements TransportPeer {
       c.msgsIn++;
       c.deps.stats.msgsIn++;
       c.deps.stats.bytesIn += bytes;
+      // Answers to CONNECT (a refusal too) are in the client's version, before any session.
+      if (packet.cmd === "connect" && packet.protocolVersion === 5 && c.deps.config.mqtt5) {
+        c.#version = 5;
+      }
       c.#queue.push({ kind: "packet", packet });
     }
 
@@ -68,7 +74,7 @@ export class Connection implements TransportPeer {
       this.c.#queue.push({ kind: "violation", reason: err.message });
     }
 
-    send(packet: Packet): void {
+    send(packet: Outgoing): void {
       this.c.#send(packet);
     }
 
@@ -76,11 +82,11 @@ export class Connection implements TransportPeer {
       return this.c.#acks.add(pending);
     }
 
-    async close(reason: string, graceful: boolean): Promise<void> {
+    async close(reason: string, graceful: boolean, code?: number): Promise<void> {
       this.c.#graceful = graceful;
       // Acknowledgements of what was stored go out before the connection ends.
       await this.c.#acks.settled();
-      this.c.#close(reason);
+      this.c.#close(reason, { code: graceful ? undefined : code ?? Reason.unspecifiedError });
     }
 
     violation(reason: string): void {
@@ -104,7 +110,7 @@ export class Connection implements TransportPeer {
     }
 
     expire(reason: string): void {
-      this.c.#close(reason);
+      this.c.#close(reason, { code: Reason.keepAliveTimeout });
     }
 
     overflow(): void {
@@ -113,7 +119,9 @@ export class Connection implements TransportPeer {
     }
 
     notStored(reason: string): void {
-      this.c.#close(`${reason}; the client sends it again when it reconnects`);
+      this.c.#close(`${reason}; the client sends it again when it reconnects`, {
+        code: Reason.implementationSpecificError,
+      });
     }
   };
 
@@ -125,6 +133,8 @@ export class Connection implements TransportPeer {
   /** A drain is sending this connection away. */
   sentAway = false;
   #graceful = false;
+  /** The protocol version packets to this client are encoded for. */
+  #version = 4;
   #closing = false;
   #ended = false;
   #willDelayMs = 0;
@@ -209,7 +219,9 @@ export class Connection implements TransportPeer {
   takenOver(): void {
     // Its deliveries stop now: JetStream's next ones are for the new owner.
     this.delivery?.close();
-    this.#close("Session taken over by a newer connection [MQTT-3.1.4-2]");
+    this.#close("Session taken over by a newer connection [MQTT-3.1.4-2]", {
+      code: Reason.sessionTakenOver,
+    });
   }
 
   /**
@@ -219,12 +231,12 @@ export class Connection implements TransportPeer {
   sendAway(reason: string, willDelayMs: number): void {
     this.#willDelayMs = willDelayMs;
     this.sentAway = true;
-    this.#close(reason);
+    this.#close(reason, { code: Reason.serverShuttingDown });
   }
 
   /** Closes the connection from outside (shutdown). */
   shutdown(reason: string): void {
-    this.#close(reason);
+    this.#close(reason, { code: Reason.serverShuttingDown });
   }
 
   #step(work: Work): void | Promise<void> {
@@ -241,11 +253,13 @@ export class Connection implements TransportPeer {
       connection: this.id,
       ...describeError(err),
     });
-    this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`);
+    this.#close(`Internal error while handling ${packet.cmd.toUpperCase()}`, {
+      code: Reason.implementationSpecificError,
+    });
   }
 
-  #send(packet: Packet): void {
-    this.#out.write(encodePacket(packet, this.session?.protocolVersion ?? 4), false);
+  #send(packet: Outgoing): void {
+    this.#out.write(encodePacket(packet, this.#version), false);
   }
 
   /** Made on the first subscription: an idle connection does not pay for one. */
@@ -261,7 +275,14 @@ export class Connection implements TransportPeer {
 
   #bind(session: SessionRef): void {
     this.session = session;
-    this.#sessionCtx = sessionContext(this.deps, this.id, this.transport.remoteAddress, session);
+    this.#version = session.protocolVersion;
+    this.#sessionCtx = sessionContext(
+      this.deps,
+      this.id,
+      this.transport.remoteAddress,
+      session,
+      (filter) => this.delivery?.grants.has(filter) ?? false,
+    );
     this.#ctx = this.#sessionCtx;
     this.#liveness.connected(session.keepalive);
     this.deps.auth.counts.add(session.identity.name);
@@ -276,14 +297,21 @@ export class Connection implements TransportPeer {
       remote: this.transport.remoteAddress,
       reason,
     });
-    this.#close(reason);
+    this.#close(reason, { code: violationCode(reason) });
   }
 
-  #close(reason: string, opts: { discard?: boolean } = {}): void {
+  /**
+   * Closes the connection once what is pending is written; an MQTT 5 client is told why with a
+   * DISCONNECT carrying `code` [MQTT-4.13.2-1] (3.1.1 has no server DISCONNECT).
+   */
+  #close(reason: string, opts: { discard?: boolean; code?: number } = {}): void {
     if (this.#closing) return;
     this.#closing = true;
     this.closeReason = reason;
     this.#liveness.stop();
+    if (opts.code !== undefined && this.#version === 5 && this.session && !opts.discard) {
+      this.#out.write(encodePacket(disconnect(opts.code), 5), false);
+    }
     this.#out.end(opts.discard === true);
   }
 
@@ -319,4 +347,11 @@ export class Connection implements TransportPeer {
     });
     this.onEnded(this);
   }
+}
+
+/** The reason code of a protocol violation's DISCONNECT, from what the decoder or handler said. */
+function violationCode(reason: string): number {
+  if (reason.startsWith("Malformed packet")) return Reason.malformedPacket;
+  if (reason.includes("exceeds max_packet_size")) return Reason.packetTooLarge;
+  return Reason.protocolError;
 }

@@ -93,6 +93,11 @@ export function sessionContext(
   connectionId: string,
   remoteAddress: string,
   session: SessionRef,
+  subscribed: (filter: string) => boolean,
 ): SessionContext {
-  return handlerContext(deps, connectionId, remoteAddress, session) as SessionContext;
+  const ctx = handlerContext(deps, connectionId, remoteAddress, session) as SessionContext & {
+    subscribed: SessionContext["subscribed"];
+  };
+  ctx.subscribed = subscribed;
+  return ctx;
 }

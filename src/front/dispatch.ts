@@ -47,6 +47,10 @@ export function route(packet: Packet, connected: boolean): Route {
       ? { kind: "violation", reason: "Second CONNECT on one connection [MQTT-3.1.0-2]" }
       : { kind: "connect", handler: connect };
   }
+  if (packet.cmd === "auth") {
+    // jetmq offers no authentication method, so no CONNECT can have started an exchange.
+    return { kind: "violation", reason: "AUTH without an authentication method in CONNECT" };
+  }
   if (SERVER_ONLY.has(packet.cmd)) {
     return {
       kind: "violation",

@@ -1,15 +1,15 @@
-import type { Packet } from "mqtt-packet";
+import type { Outgoing } from "../mqtt/packets.ts";
 import type { Effect, NotStored } from "../../handlers/types.ts";
 import type { ClientDelivery } from "../delivery/client_delivery.ts";
 import type { SessionRef } from "../mqtt/session.ts";
 
 /** The parts of a connection that effects act on. */
 export interface EffectTarget {
-  send(packet: Packet): void;
+  send(packet: Outgoing): void;
   /** Sends the packet once stored, in order with earlier ones; may ask the caller to wait. */
-  sendWhenStored(pending: Promise<Packet | NotStored | null>): void | Promise<void>;
+  sendWhenStored(pending: Promise<Outgoing | NotStored | null>): void | Promise<void>;
   /** Closes once every pending acknowledgement went out. */
-  close(reason: string, graceful: boolean): Promise<void>;
+  close(reason: string, graceful: boolean, code?: number): Promise<void>;
   violation(reason: string): void;
   bind(session: SessionRef): void;
   /** The connection's delivery, if it has one. */
@@ -36,7 +36,7 @@ export function applyEffect(effect: Effect, to: EffectTarget): void | Promise<vo
       return to.sendWhenStored(effect.pending);
     case "close":
       if (effect.violation) return to.violation(effect.reason);
-      return to.close(effect.reason, effect.graceful === true);
+      return to.close(effect.reason, effect.graceful === true, effect.code);
     case "bind":
       return to.bind(effect.session);
     case "subscribe":

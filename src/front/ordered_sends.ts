@@ -1,4 +1,4 @@
-import type { Packet } from "mqtt-packet";
+import type { Outgoing } from "../mqtt/packets.ts";
 import type { NotStored } from "../../handlers/types.ts";
 
 /** Stores one connection may have under way before it stops reading more. */
@@ -15,13 +15,13 @@ export class OrderedSends {
 
   constructor(
     readonly target: {
-      send(packet: Packet): void;
+      send(packet: Outgoing): void;
       /** A store failed for good: what was acknowledged before it went out, now the end. */
       notStored(reason: string): void;
     },
   ) {}
 
-  add(pending: Promise<Packet | NotStored | null>): void | Promise<void> {
+  add(pending: Promise<Outgoing | NotStored | null>): void | Promise<void> {
     this.#outstanding++;
     this.#chain = this.#chain.then(async () => {
       const packet = await pending;

@@ -1,8 +1,12 @@
 import * as mqttPacket from "mqtt-packet";
 import type { IConnectPacket, Packet } from "mqtt-packet";
 import { ProtocolError } from "../errors.ts";
-import { connectFrameViolation } from "./connect_frame.ts";
+import { type ConnectProperties, readConnectFrame } from "./connect_frame.ts";
+import type { Outgoing } from "./packets.ts";
 import { decodePublish } from "./publish_decoder.ts";
+import { v3SubackCode } from "./reason_codes.ts";
+import { encodeV5 } from "./v5_encode.ts";
+import { decodeProperties, type Properties, type PropertyContext } from "./v5_properties.ts";
 
 /** Receives what a PacketDecoder makes of the byte stream; no I/O here. */
 export interface DecoderSink {
@@ -78,7 +82,7 @@ export class PacketDecoder {
 
   /** Total length of the packet starting at `at`; 0 when the header is incomplete, -1 on error. */
   #frameLength(buf: Buffer, at: number): number {
-    const badHeader = checkFirstByte(buf[at] ?? 0);
+    const badHeader = checkFirstByte(buf[at] ?? 0, this.#mqtt5);
     if (badHeader) {
       this.#fail(`Malformed packet: ${badHeader}`);
       return -1;
@@ -105,28 +109,41 @@ export class PacketDecoder {
 
   #parseFrame(frame: Buffer): void {
     const type = (frame[0] ?? 0) >> 4;
-    if (type === 3 && !this.#mqtt5) {
+    if (type === 3) {
       let header = 2;
       while (((frame[header - 1] ?? 0) & 0x80) !== 0) header++;
-      const p = decodePublish(frame, header);
+      const p = decodePublish(frame, header, this.#mqtt5);
       if (typeof p === "string") this.#fail(`Malformed packet: ${p}`);
       else this.sink.packet(p, frame.length);
       return;
     }
+    let v5: ConnectProperties | Properties | null = null;
     if (frame[0] === 0x10) {
       const unsupported = unsupportedConnect(frame);
       if (unsupported) {
         this.sink.packet(unsupported, frame.length);
         return;
       }
-      const violation = connectFrameViolation(frame);
-      if (violation) return this.#fail(violation);
-      // MQTT 5 PUBLISH carries properties: mqtt-packet keeps decoding those.
+      const read = readConnectFrame(frame);
+      if (read && "violation" in read) return this.#fail(read.violation);
+      // MQTT 5 packets carry properties: the decoders must know.
       this.#mqtt5 = connectHeader(frame)?.level === 5;
+      v5 = read;
+    } else if (this.#mqtt5) {
+      const read = packetProperties(frame);
+      if (typeof read === "string") return this.#fail(read);
+      v5 = read;
     }
     const p = parsers.parse(frame, this.#mqtt5);
-    if (p instanceof Error) this.#fail(`Malformed packet: ${p.message}`);
-    else this.sink.packet(p, frame.length);
+    if (p instanceof Error) return this.#fail(`Malformed packet: ${p.message}`);
+    // Properties as decoded and checked here, in place of mqtt-packet's (see v5_properties.ts).
+    if (v5 && "props" in v5) {
+      Object.assign(p, { props: v5.props });
+      if (p.cmd === "connect" && p.will && v5.willProps) {
+        Object.assign(p.will, { props: v5.willProps });
+      }
+    } else if (v5) Object.assign(p, { props: v5 });
+    this.sink.packet(p, frame.length);
   }
 
   #fail(message: string): void {
@@ -153,17 +170,18 @@ const PACKET_NAMES = [
   "PINGREQ",
   "PINGRESP",
   "DISCONNECT",
-  "reserved type 15",
+  "AUTH",
 ];
 
 /**
  * Checks the fixed header's first byte as soon as it arrives, so that a peer speaking another
  * protocol (an HTTP request, say) is refused at once instead of after its "body" [MQTT-2.2.2-2].
  */
-function checkFirstByte(byte: number): string | null {
+function checkFirstByte(byte: number, mqtt5: boolean): string | null {
   const type = byte >> 4;
   const flags = byte & 0x0f;
-  if (type === 0 || type === 15) return `packet type ${type} is reserved`;
+  // MQTT 5 uses type 15 for AUTH.
+  if (type === 0 || (type === 15 && !mqtt5)) return `packet type ${type} is reserved`;
   if (type === 3) return (flags & 0x06) === 0x06 ? "PUBLISH with QoS 3 [MQTT-3.3.1-4]" : null;
   const expected = type === 6 || type === 8 || type === 10 ? 0x02 : 0x00;
   return flags === expected
@@ -201,10 +219,17 @@ function unsupportedConnect(frame: Buffer): IConnectPacket | null {
   };
 }
 
-/** Encodes any packet for a connection of the given protocol version. */
-export function encodePacket(packet: Packet, protocolVersion: number): Uint8Array {
-  return (protocolVersion < 5 && shortPacket(packet)) ||
-    mqttPacket.generate(packet, { protocolVersion });
+/**
+ * Encodes a packet of the server for a connection of the given protocol version. Reason codes
+ * are MQTT 5's; a 3.1.1 or 3.1 connection gets its own return codes instead (and no properties).
+ */
+export function encodePacket(packet: Outgoing, protocolVersion: number): Uint8Array {
+  if (protocolVersion === 5) return encodeV5(packet);
+  if (packet.cmd === "suback") {
+    const granted = (packet.granted as number[]).map(v3SubackCode);
+    return mqttPacket.generate({ ...packet, granted });
+  }
+  return shortPacket(packet) || mqttPacket.generate(packet, { protocolVersion });
 }
 
 /** Fixed first bytes of the 3.1.1 acknowledgements that are a packet id and nothing else. */
@@ -231,4 +256,33 @@ function shortPacket(packet: Packet): Uint8Array | null {
   }
   if (packet.cmd === "pingresp") return Uint8Array.of(0xd0, 0x00);
   return null;
+}
+
+/** Where each MQTT 5 packet type (after CONNECT and PUBLISH) keeps its properties. */
+const PROPERTY_PLACES: Partial<Record<number, { context: PropertyContext; after: number }>> = {
+  4: { context: "ack", after: 3 }, // PUBACK: packet id, reason code
+  5: { context: "ack", after: 3 },
+  6: { context: "ack", after: 3 },
+  7: { context: "ack", after: 3 },
+  8: { context: "subscribe", after: 2 }, // packet id
+  10: { context: "unsubscribe", after: 2 },
+  14: { context: "disconnect", after: 1 }, // reason code
+  15: { context: "auth", after: 1 },
+};
+
+/**
+ * An MQTT 5 packet's properties, checked by the rules of 2.2.2 (mqtt-packet's parser does not
+ * check them); null when the packet has none (an acknowledgement or DISCONNECT may leave them
+ * out), or why the packet is refused.
+ */
+function packetProperties(frame: Buffer): Properties | null | string {
+  const place = PROPERTY_PLACES[(frame[0] ?? 0) >> 4];
+  if (!place) return null;
+  let header = 2;
+  while (((frame[header - 1] ?? 0) & 0x80) !== 0) header++;
+  const at = header + place.after;
+  if (at >= frame.length) return null;
+  const read = decodeProperties(frame, at, place.context);
+  if (!("reason" in read)) return read.properties;
+  return `${read.reason === 0x81 ? "Malformed packet" : "Protocol error"}: ${read.message}`;
 }

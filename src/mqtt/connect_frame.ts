@@ -3,6 +3,8 @@
 // frame's bytes, before it is decoded; what the decoded packet does show is checked by the
 // CONNECT handler (handlers/connect_rules.ts).
 
+import { decodeProperties, type Properties } from "./v5_properties.ts";
+
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 const WILL_FLAG = 0x04;
@@ -18,19 +20,10 @@ function fieldEnd(frame: Uint8Array, at: number): number {
   return end > frame.length ? -1 : end;
 }
 
-/** Where MQTT 5 properties at `at` (variable byte integer length, then bytes) end; or -1. */
-function propertiesEnd(frame: Uint8Array, at: number): number {
-  let length = 0;
-  for (let i = 0; i < 4; i++) {
-    const b = frame[at + i];
-    if (b === undefined) return -1;
-    length += (b & 0x7f) * 128 ** i;
-    if ((b & 0x80) === 0) {
-      const end = at + i + 1 + length;
-      return end > frame.length ? -1 : end;
-    }
-  }
-  return -1;
+/** An MQTT 5 CONNECT's properties and its will's, as decoded and checked here. */
+export interface ConnectProperties {
+  readonly props: Properties;
+  readonly willProps: Properties | null;
 }
 
 /** Not well-formed UTF-8 (surrogates and overlongs included) [MQTT-1.5.3-1]. */
@@ -50,30 +43,46 @@ function illFormed(frame: Uint8Array, at: number, end: number): boolean {
 }
 
 /**
- * Why a CONNECT frame (fixed header included) breaks a rule of MQTT-3.1.2 or MQTT-1.5.3, or null.
+ * Why a CONNECT frame (fixed header included) breaks a rule of MQTT-3.1.2 or MQTT-1.5.3, or, for
+ * MQTT 5, its properties (2.2.2) — or, when it breaks none, the MQTT 5 properties (null for 3.1.1).
  * A frame too short to tell is left to the decoder, which reports it as malformed.
  */
-export function connectFrameViolation(frame: Uint8Array): string | null {
+export function readConnectFrame(
+  frame: Uint8Array,
+): { violation: string } | ConnectProperties | null {
+  const bad = (violation: string) => ({ violation });
   let at = 1;
   while (at < frame.length && ((frame[at] as number) & 0x80) !== 0) at++;
   at = fieldEnd(frame, at + 1); // protocol name
   if (at < 0 || at + 4 > frame.length) return null;
   const level = frame[at] as number;
   const flags = frame[at + 1] as number;
-  if ((flags & 0x01) !== 0) return "CONNECT reserved flag is not 0 [MQTT-3.1.2-3]";
+  if ((flags & 0x01) !== 0) return bad("CONNECT reserved flag is not 0 [MQTT-3.1.2-3]");
   const will = (flags & WILL_FLAG) !== 0;
   if (!will && (flags & WILL_QOS) !== 0) {
-    return "CONNECT Will QoS is not 0 while the Will Flag is 0 [MQTT-3.1.2-11]";
+    return bad("CONNECT Will QoS is not 0 while the Will Flag is 0 [MQTT-3.1.2-13]");
   }
   if (!will && (flags & WILL_RETAIN) !== 0) {
-    return "CONNECT Will Retain is set while the Will Flag is 0 [MQTT-3.1.2-13]";
+    return bad("CONNECT Will Retain is set while the Will Flag is 0 [MQTT-3.1.2-15]");
   }
   at += 4; // level, flags, keepalive
-  if (level === 5 && (at = propertiesEnd(frame, at)) < 0) return null;
+  let props: Properties = {};
+  let willProps: Properties | null = null;
+  if (level === 5) {
+    const read = decodeProperties(frame, at, "connect");
+    if ("reason" in read) return bad(`CONNECT properties: ${read.message}`);
+    props = read.properties;
+    at = read.next;
+  }
   const strings: Array<[string, number]> = [["client id", at]];
   if ((at = fieldEnd(frame, at)) < 0) return null;
   if (will) {
-    if (level === 5 && (at = propertiesEnd(frame, at)) < 0) return null;
+    if (level === 5) {
+      const read = decodeProperties(frame, at, "will");
+      if ("reason" in read) return bad(`CONNECT will properties: ${read.message}`);
+      willProps = read.properties;
+      at = read.next;
+    }
     strings.push(["will topic", at]);
     if ((at = fieldEnd(frame, at)) < 0) return null;
     if ((at = fieldEnd(frame, at)) < 0) return null; // will payload: binary
@@ -85,8 +94,8 @@ export function connectFrameViolation(frame: Uint8Array): string | null {
   if ((flags & PASSWORD_FLAG) !== 0 && fieldEnd(frame, at) < 0) return null; // binary
   for (const [name, start] of strings) {
     if (illFormed(frame, start, fieldEnd(frame, start))) {
-      return `CONNECT ${name} is not well-formed UTF-8 [MQTT-1.5.3-1]`;
+      return bad(`CONNECT ${name} is not well-formed UTF-8 [MQTT-1.5.3-1]`);
     }
   }
-  return null;
+  return level === 5 ? { props, willProps } : null;
 }

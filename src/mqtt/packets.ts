@@ -1,49 +1,77 @@
 import type {
   IConnackPacket,
+  IDisconnectPacket,
   IPingrespPacket,
   IPubackPacket,
   IPubcompPacket,
   IPubrecPacket,
   ISubackPacket,
   IUnsubackPacket,
+  Packet,
 } from "mqtt-packet";
+import { v3ConnackCode } from "./reason_codes.ts";
+import type { Properties } from "./v5_properties.ts";
 
-/** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
-export const ConnackCode = {
-  accepted: 0,
-  unacceptableProtocolVersion: 1,
-  identifierRejected: 2,
-  serverUnavailable: 3,
-  badUsernameOrPassword: 4,
-  notAuthorized: 5,
-} as const;
+/** A packet jetmq sends, with the properties an MQTT 5 client gets (3.1.1 ignores them). */
+export type Outgoing = Packet & { readonly props?: Properties };
 
-/** SUBACK return code for a refused filter. */
-export const SUBACK_FAILURE = 0x80;
-
-export const connack = (returnCode: number, sessionPresent: boolean): IConnackPacket => ({
+/**
+ * CONNACK with a reason code of MQTT 5 (Reason); a 3.1.1 client gets the equivalent return
+ * code (3.2.2.3).
+ */
+export const connack = (
+  reason: number,
+  sessionPresent: boolean,
+  props?: Properties,
+): IConnackPacket & { props?: Properties } => ({
   cmd: "connack",
-  returnCode,
+  reasonCode: reason,
+  returnCode: v3ConnackCode(reason),
   sessionPresent,
+  ...(props ? { props } : {}),
 });
 
+/** SUBACK: per filter the granted QoS or a reason code of 0x80 and above (3.1.1: 0x80). */
 export const suback = (messageId: number, granted: number[]): ISubackPacket => ({
   cmd: "suback",
   messageId,
   granted,
 });
 
-export const unsuback = (messageId: number): IUnsubackPacket => ({
+/** UNSUBACK: per filter a reason code, for MQTT 5 clients (3.1.1's UNSUBACK has none). */
+export const unsuback = (messageId: number, reasons: number[] = []): IUnsubackPacket => ({
   cmd: "unsuback",
   messageId,
-  granted: [],
+  granted: reasons,
 });
 
-export const puback = (messageId: number): IPubackPacket => ({ cmd: "puback", messageId });
+export const puback = (messageId: number, reasonCode = 0): IPubackPacket => ({
+  cmd: "puback",
+  messageId,
+  reasonCode,
+});
 
-export const pubrec = (messageId: number): IPubrecPacket => ({ cmd: "pubrec", messageId });
+export const pubrec = (messageId: number, reasonCode = 0): IPubrecPacket => ({
+  cmd: "pubrec",
+  messageId,
+  reasonCode,
+});
 
-export const pubcomp = (messageId: number): IPubcompPacket => ({ cmd: "pubcomp", messageId });
+export const pubcomp = (messageId: number, reasonCode = 0): IPubcompPacket => ({
+  cmd: "pubcomp",
+  messageId,
+  reasonCode,
+});
+
+/** DISCONNECT from the server: MQTT 5 only (a 3.1.1 server just closes). */
+export const disconnect = (
+  reasonCode: number,
+  props?: Properties,
+): IDisconnectPacket & { props?: Properties } => ({
+  cmd: "disconnect",
+  reasonCode,
+  ...(props ? { props } : {}),
+});
 
 /** PUBREL, encoded: delivery sends it without going through the handlers. */
 export const encodePubrel = (id: number): Uint8Array =>

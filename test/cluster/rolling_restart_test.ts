@@ -119,14 +119,15 @@ describe("rolling restart through HAProxy", () => {
     reportFigures("rolling_restart", figures);
     expect(figures.wills).toBe(0);
     expect(figures.arrived).toBe(sent);
-    await Promise.all(clients.map((c) => c[Symbol.asyncDispose]()));
+    // With DISCONNECT: their wills go with them [MQTT-3.14.4-3], none reaches the next test.
+    await Promise.all(clients.map((c) => c.client.endAsync()));
   }, 300_000);
 
   test(
     "a client that does not come back after a drain has its will published once, after the grace",
     async () => {
       await using watcher = await mqttjs(cluster.url, { reconnectPeriod: 100 });
-      await watcher.client.subscribeAsync("roll-will/#", { qos: 1 });
+      await watcher.client.subscribeAsync(["roll-will/leaver", "roll-will/sentinel"], { qos: 1 });
       // On instance 2, directly, as HAProxy would send it; it will not reconnect.
       const leaver = await RawClient.open(cluster.instances[1]?.mqttPort ?? 0, {
         preface: proxyV1("198.51.100.77", 4242),

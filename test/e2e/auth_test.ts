@@ -53,7 +53,7 @@ describe("authentication and authorization end to end", () => {
     await using ok = await mqttjs(broker.url, as("backend", "b4ckend"));
     expect(ok.connack.returnCode).toBe(0);
     await expect(mqttjs(broker.url, as("backend", "wrong"))).rejects.toMatchObject({ code: 4 });
-    await broker.logged("client.refused", (r) => r.code === 4);
+    await broker.logged("client.refused", (r) => r.code === 0x86);
   });
 
   test("mosquitto_pub without credentials is refused (anonymous not allowed)", async () => {

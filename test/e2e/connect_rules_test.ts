@@ -31,9 +31,9 @@ const will = { topic: "rules/will", payload: new TextEncoder().encode("gone") };
 
 const cases: Array<[string, string, ConnectParts, string]> = [
   ["MQTT-3.1.2-3", "the reserved flag set", { flags: 0x03 }, "reserved flag"],
-  ["MQTT-3.1.2-11", "Will QoS 1 without the Will Flag", { flags: 0x0a }, "Will QoS is not 0"],
-  ["MQTT-3.1.2-13", "Will Retain without the Will Flag", { flags: 0x22 }, "Will Retain is set"],
-  ["MQTT-3.1.2-12", "Will QoS 3", { will: { ...will, qos: 3 } }, "Will QoS is 3"],
+  ["MQTT-3.1.2-13", "Will QoS 1 without the Will Flag", { flags: 0x0a }, "Will QoS is not 0"],
+  ["MQTT-3.1.2-15", "Will Retain without the Will Flag", { flags: 0x22 }, "Will Retain is set"],
+  ["MQTT-3.1.2-14", "Will QoS 3", { will: { ...will, qos: 3 } }, "Will QoS is 3"],
   [
     "MQTT-3.1.2-22",
     "a password without a user name",

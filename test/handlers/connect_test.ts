@@ -37,7 +37,7 @@ describe("connect handler", () => {
     const fx = await connect(p, env.ctx(null, "conn-a"));
     expect(fx[1]).toEqual({
       kind: "send",
-      packet: { cmd: "connack", returnCode: 0, sessionPresent: false },
+      packet: { cmd: "connack", reasonCode: 0, returnCode: 0, sessionPresent: false },
     });
     const session = bound(fx);
     expect(session).toMatchObject({
@@ -68,7 +68,7 @@ describe("connect handler", () => {
       const fx = await connect(p, env.ctx());
       expect(fx[0]).toEqual({
         kind: "send",
-        packet: { cmd: "connack", returnCode: 1, sessionPresent: false },
+        packet: { cmd: "connack", reasonCode: 0x84, returnCode: 1, sessionPresent: false },
       });
       expect(fx[1]).toMatchObject({ kind: "close" });
       expect(await env.sessions.get(sessionKey(p.clientId))).toBeNull();
@@ -191,7 +191,7 @@ describe("connect handler", () => {
 describe("connect handler: CONNECT rules the decoded packet shows", () => {
   const will = { topic: "w/t", payload: Buffer.from("x"), qos: 0 as const, retain: false };
   const broken: Array<[string, Partial<IConnectPacket>, RegExp]> = [
-    ["Will QoS 3", { will: { ...will, qos: 3 as 0 } }, /Will QoS is 3 \[MQTT-3\.1\.2-12\]/],
+    ["Will QoS 3", { will: { ...will, qos: 3 as 0 } }, /Will QoS is 3 \[MQTT-3\.1\.2-14\]/],
     [
       "a password without a user name",
       { password: Buffer.from("pw") },

@@ -76,7 +76,7 @@ describe("publish handler", () => {
     expect(fx).toHaveLength(1);
     expect(fx[0]?.kind).toBe("sendWhenStored");
     const stored = fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : undefined;
-    expect(stored).toEqual({ cmd: "puback", messageId: 42 });
+    expect(stored).toEqual({ cmd: "puback", messageId: 42, reasonCode: 0 });
     const c = await env.store.js.consumers.get(MESSAGES_STREAM, consumer.name);
     const m = await c.next({ expires: 2000 });
     expect(m?.subject).toBe("$JETMQ.msgs.q1.x");

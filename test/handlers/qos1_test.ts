@@ -73,12 +73,12 @@ describe("QoS 1 handlers", () => {
     });
   });
 
-  test("a session's in-flight windows may not pass 65535; # counts twice; over it gets 0x80", async () => {
+  test("a session's in-flight windows may not pass 65535; # counts twice; over it gets 0x97", async () => {
     const s = await session(false);
     // 30,000 + 2 × 30,000 would pass 65,535; 30,000 + 30,000 does not; QoS 0 costs nothing.
     const fx = await sub(s, 2, [["lim/a", 1], ["lim/b/#", 1], ["lim/c", 1], ["lim/d/#", 0]]);
     expect(fx.find((e) => e.kind === "send")).toMatchObject({
-      packet: { granted: [1, 0x80, 1, 0] },
+      packet: { granted: [1, 0x97, 1, 0] },
     });
     expect((await env.sessions.get(s.key))?.subscriptions).toEqual({
       "lim/a": 1,

@@ -69,20 +69,25 @@ describe("QoS 2 handlers", () => {
     expect(await settled(publish(q2(topic, "once", 9), env.ctx(s, "c1")))).toEqual({
       cmd: "pubrec",
       messageId: 9,
+      reasonCode: 0,
     });
     expect(await settled(publish(q2(topic, "once", 9, true), env.ctx(s, "c1")))).toEqual({
       cmd: "pubrec",
       messageId: 9,
+      reasonCode: 0,
     });
     await env.nc.flush();
     expect(seen).toEqual([]); // nothing before PUBREL
     expect(await settled(pubrel({ cmd: "pubrel", messageId: 9 }, env.ctx(s, "c1")))).toEqual({
       cmd: "pubcomp",
       messageId: 9,
+      reasonCode: 0,
     });
+    // Released already: PUBCOMP again, with 0x92 (packet identifier not found) for MQTT 5.
     expect(await settled(pubrel({ cmd: "pubrel", messageId: 9 }, env.ctx(s, "c1")))).toEqual({
       cmd: "pubcomp",
       messageId: 9,
+      reasonCode: 0x92,
     });
     await waitFor(() => seen.length > 0, { what: "the released message" });
     await env.nc.flush();
@@ -94,6 +99,7 @@ describe("QoS 2 handlers", () => {
     expect(await settled(pubrel({ cmd: "pubrel", messageId: 4242 }, env.ctx(s, "c2")))).toEqual({
       cmd: "pubcomp",
       messageId: 4242,
+      reasonCode: 0x92,
     });
   });
 

@@ -54,6 +54,7 @@ describe("retained and will handlers", () => {
     expect(await settle(publish(retainedPublish(`${t}/a`, "2", 1), env.connected()))).toEqual({
       cmd: "puback",
       messageId: 3,
+      reasonCode: 0,
     });
     await settle(publish(retainedPublish(`${t}/b/c`, "3", 0), env.connected()));
     await settle(publish(retainedPublish(`${t}/d`, "4", 0), env.connected()));

@@ -53,7 +53,7 @@ describe("subscribe handler", () => {
     ];
     expect(fx).toEqual([
       { kind: "subscribe", grants, retained: true },
-      { kind: "send", packet: { cmd: "suback", messageId: 5, granted: [0, 0x80, 1, 0x80, 0x80] } },
+      { kind: "send", packet: { cmd: "suback", messageId: 5, granted: [0, 0x8f, 1, 0x8f, 0x8f] } },
       { kind: "sendRetained", grants },
     ]);
     expect(env.logs.filter((r) => r.event === "subscribe.refused").map((r) => r.filter))
@@ -71,14 +71,17 @@ describe("subscribe handler", () => {
       env.ctx(s),
     );
     expect((await env.sessions.get(s.key))?.subscriptions).toEqual({ "a/b": 0, "c/#": 1 });
+    env.liveFilters.add("a/b");
     const fx = await unsubscribe({
       cmd: "unsubscribe",
       messageId: 3,
       unsubscriptions: ["a/b", "never"],
     }, env.ctx(s));
+    env.liveFilters.clear();
+    // MQTT 5's UNSUBACK says which filter had no subscription (0x11); 3.1.1's says nothing.
     expect(fx).toEqual([
       { kind: "unsubscribe", filters: ["a/b", "never"] },
-      { kind: "send", packet: { cmd: "unsuback", messageId: 3, granted: [] } },
+      { kind: "send", packet: { cmd: "unsuback", messageId: 3, granted: [0, 0x11] } },
     ]);
     expect((await env.sessions.get(s.key))?.subscriptions).toEqual({ "c/#": 1 });
   });
@@ -112,6 +115,7 @@ describe("subscribe handler", () => {
       kind: "close",
       reason: "Session taken over by a newer connection [MQTT-3.1.4-2]",
       graceful: false,
+      code: 0x8e,
     }]);
     expect((await env.sessions.get(s.key))?.subscriptions).toEqual({});
   });

@@ -36,6 +36,8 @@ export interface HandlerEnv extends AsyncDisposable {
   connected(connectionId?: string): SessionContext;
   /** Moves the handlers' clock (`ctx.now()`) forward, instead of waiting. */
   advanceClock(ms: number): void;
+  /** Filters the connection has now (what `ctx.subscribed` answers). */
+  readonly liveFilters: Set<string>;
 }
 
 /** A real nats-server with jetmq's store provisioned, for calling handlers directly. */
@@ -59,6 +61,8 @@ export async function handlerEnv(
   });
   const takeovers = new Takeovers(bus);
   let offset = 0;
+  // The connection's live filters, as the front would report them.
+  const liveFilters = new Set<string>();
   const ctx = (session: SessionRef | null = null, connectionId = "conn-1") => ({
     instanceId: "test-instance",
     connectionId,
@@ -74,6 +78,7 @@ export async function handlerEnv(
     limits,
     log,
     now: () => Date.now() + offset,
+    subscribed: (filter: string) => liveFilters.has(filter),
   });
   return {
     nats,
@@ -96,6 +101,7 @@ export async function handlerEnv(
         identity: { name: null, permissions: null, maxConnections: null },
       }, connectionId) as SessionContext,
     advanceClock: (ms) => void (offset += ms),
+    liveFilters,
     [Symbol.asyncDispose]: () => nats.stop(),
   };
 }
