@@ -3,46 +3,80 @@ import { connack } from "../src/mqtt/packets.ts";
 import { Reason } from "../src/mqtt/reason_codes.ts";
 import { hostOf } from "../src/net/cidr.ts";
 import { connectRefusal } from "./connect_rules.ts";
-import type { Grant, Identity, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
+import {
+  type ClientLimits,
+  type Grant,
+  type Identity,
+  NEVER_EXPIRES,
+  type SessionRecord,
+  type SessionRef,
+} from "../src/mqtt/session.ts";
+import type { Properties } from "../src/mqtt/v5_properties.ts";
 import { TopicError } from "../src/errors.ts";
-import { grantFor, removeConsumers } from "./grants.ts";
+import { discardSession, grantFor } from "./grants.ts";
 import { publishWill, willOf } from "./will.ts";
 import { close, type Effect, type HandlerContext, send, violation } from "./types.ts";
 
 /** A client id taken over again within this time of its last takeover is flapping: it waits. */
 export const FLAP_WINDOW_MS = 1000;
 
-/** CONNECT: checks protocol and client id, claims the session in JetStream, answers CONNACK. */
-export async function connect(packet: IConnectPacket, ctx: HandlerContext): Promise<Effect[]> {
+/** A CONNECT as the decoder gives it: MQTT 5 properties checked and decoded by jetmq. */
+export type ConnectPacket = IConnectPacket & { readonly props?: Properties };
+
+/**
+ * CONNECT: checks protocol and client id, claims the session in JetStream, answers CONNACK.
+ * Clean Start says whether a stored session is resumed [MQTT-3.1.2-4] [MQTT-3.1.2-5]; the
+ * session's expiry (MQTT 5's Session Expiry Interval; 3.1.1's clean session 1 is 0, 0 is
+ * never) says how long it outlives the connection. A session that ends with its connection and
+ * resumes nothing is jetmq's "clean" session: no durable consumers, no record after.
+ */
+export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promise<Effect[]> {
   const refused = connectRefusal(packet, ctx);
   if (refused) return refused;
+  const v5 = packet.protocolVersion === 5;
+  const props = packet.props ?? {};
+  if (props.authenticationMethod !== undefined) {
+    // No enhanced authentication method is offered (yet): a client asking for one is refused.
+    const reason = `Authentication method "${props.authenticationMethod}" is not supported`;
+    return [send(connack(Reason.badAuthenticationMethod, false)), close(reason)];
+  }
 
   const will = willOf(packet);
   if (will instanceof TopicError) {
     return [violation(`Invalid will topic in CONNECT: ${will.message} [MQTT-3.1.3-10]`)];
   }
-  const clientId = packet.clientId || `jetmq-${crypto.randomUUID()}`;
+  // An MQTT 5 client without an id is given one, and told which [MQTT-3.2.2-16].
+  const assigned = packet.clientId ? null : `jetmq-${crypto.randomUUID()}`;
+  const clientId = packet.clientId || (assigned as string);
   const admitted = await admit(packet, clientId, ctx);
   if (!("name" in admitted)) return admitted;
   const identity = admitted;
-  const clean = packet.clean !== false;
+  const cleanStart = packet.clean !== false;
+  const asked = v5 ? props.sessionExpiryInterval ?? 0 : cleanStart ? 0 : NEVER_EXPIRES;
+  const max = ctx.limits.maxSessionExpiry;
+  const expiry = max > 0 && asked > max ? max : asked;
   const protocolVersion = packet.protocolVersion ?? 4;
   const key = ctx.sessions.keyOf(clientId);
   const now = ctx.now();
   const claim = await ctx.sessions.claim(key, (previous) => {
     if (isFlapping(previous, now)) return null;
+    const resumed = !cleanStart && previous !== null && !previous.clean;
+    // A session that ends with its connection but resumes a stored one keeps its consumers
+    // for the connection's time; the end removes them.
+    const clean = expiry === 0 && !resumed;
     return {
       v: 1,
       clientId,
       clean,
       protocolVersion,
-      subscriptions: !clean && previous && !previous.clean ? previous.subscriptions : {},
+      subscriptions: resumed ? previous.subscriptions : {},
       owner: { instance: ctx.instanceId, connection: ctx.connectionId },
       connectedAt: new Date(now).toISOString(),
       takeoverAt: previous?.owner ? new Date(now).toISOString() : null,
       will,
+      ...(expiry === NEVER_EXPIRES ? {} : { expiry }),
     };
-  }, clean);
+  }, cleanStart && expiry === 0);
   if (!claim) {
     return [{
       kind: "defer",
@@ -51,7 +85,8 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     }];
   }
   const previous = claim.previous;
-  const sessionPresent = !clean && previous !== null && !previous.clean;
+  const clean = claim.record.clean;
+  const sessionPresent = !cleanStart && previous !== null && !previous.clean;
 
   // Whoever held the session, on any instance, closes its connection [MQTT-3.1.4-2]; an
   // instance that is gone has no responders, so nobody waits for it.
@@ -65,13 +100,12 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     await publishWill(previous.will, clientId, "Session taken over", ctx);
     await ctx.wills.willGone(previous.owner.instance, key);
   }
-  // A will waiting for its delay is cancelled: the client is back in time.
-  if (previous?.willAt) await ctx.wills.delayedGone(key);
+  // A will waiting for its delay, or the session's expiry, is cancelled: the client is back.
+  if (previous?.willAt || previous?.expireAt) await ctx.wills.delayedGone(key);
   if (will) await ctx.wills.hasWill(ctx.instanceId, key);
   // A clean start discards the stored session with its queued messages [MQTT-3.1.2-6].
-  if (clean && previous && !previous.clean) {
-    await discardConsumers(key, previous, ctx);
-    await ctx.qos2.discard(key);
+  if (cleanStart && previous && !previous.clean) {
+    await discardSession(key, previous.subscriptions, ctx);
   }
 
   const session: SessionRef = {
@@ -82,6 +116,8 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
     protocolVersion,
     keepalive: packet.keepalive ?? 0,
     identity,
+    expiry,
+    ...(v5 ? { client: clientLimits(props) } : {}),
   };
   ctx.log.info("client.connected", {
     clientId,
@@ -94,7 +130,13 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   });
   const effects: Effect[] = [
     { kind: "bind", session },
-    send(connack(Reason.success, sessionPresent)),
+    send(
+      connack(
+        Reason.success,
+        sessionPresent,
+        v5 ? connackProperties(ctx, assigned, asked, expiry) : undefined,
+      ),
+    ),
   ];
   if (!sessionPresent) return effects;
   // Resent in order: PUBREL for QoS 2 deliveries already received, then (from the consumers)
@@ -111,6 +153,34 @@ export async function connect(packet: IConnectPacket, ctx: HandlerContext): Prom
   const grants = restoredGrants(claim.record, ctx);
   if (grants.length > 0) effects.push({ kind: "subscribe", grants, resume: !settled });
   return effects;
+}
+
+function clientLimits(props: Properties): ClientLimits {
+  return {
+    maximumPacketSize: props.maximumPacketSize ?? Number.MAX_SAFE_INTEGER,
+    receiveMaximum: props.receiveMaximum ?? 65535,
+  };
+}
+
+/** What jetmq tells an MQTT 5 client in CONNACK: what it assigned or changed, what it offers. */
+function connackProperties(
+  ctx: HandlerContext,
+  assigned: string | null,
+  asked: number,
+  expiry: number,
+): Properties {
+  const { limits } = ctx;
+  return {
+    ...(assigned ? { assignedClientIdentifier: assigned } : {}),
+    // Only when jetmq keeps the session less long than the client asked (3.2.2.3.2).
+    ...(expiry !== asked ? { sessionExpiryInterval: expiry } : {}),
+    ...(limits.rejectQos2Publish ? { maximumQos: 1 } : {}),
+    maximumPacketSize: limits.maxPacketSize,
+    ...(limits.topicAliasMaximum > 0 ? { topicAliasMaximum: limits.topicAliasMaximum } : {}),
+    // Not offered yet: a client using them gets 0xA1 or 0x9E.
+    subscriptionIdentifierAvailable: 0,
+    sharedSubscriptionAvailable: 0,
+  };
 }
 
 /** Owned by a connection that itself took the session over moments ago: a takeover loop. */
@@ -169,20 +239,11 @@ async function admit(
   return identity;
 }
 
-async function discardConsumers(
-  key: string,
-  previous: SessionRecord,
-  ctx: HandlerContext,
-): Promise<void> {
-  for (const [filter, qos] of Object.entries(previous.subscriptions)) {
-    await removeConsumers(key, filter, qos, ctx);
-  }
-}
-
 function restoredGrants(record: SessionRecord, ctx: HandlerContext): Grant[] {
   const grants: Grant[] = [];
   for (const [filter, qos] of Object.entries(record.subscriptions)) {
-    const grant = grantFor(filter, qos, true, ctx.limits.maxGrantedQos);
+    const options = record.options?.[filter];
+    const grant = grantFor(filter, qos, true, ctx.limits.maxGrantedQos, options);
     if (grant instanceof TopicError) {
       ctx.log.warn("session.filter_dropped", { clientId: record.clientId, filter });
     } else grants.push(grant);

@@ -7,23 +7,25 @@ import { close, type Effect, type HandlerContext, send, violation } from "./type
 // rules only its bytes show (reserved flag, will bits without a will, ill-formed UTF-8) are
 // checked before decoding, in src/mqtt/connect_frame.ts.
 
-const PROTOCOL_NAMES: Record<number, string> = { 3: "MQIsdp", 4: "MQTT" };
+const PROTOCOL_NAMES: Record<number, string> = { 3: "MQIsdp", 4: "MQTT", 5: "MQTT" };
 
 /** The first broken rule's answer, or null when the CONNECT may go on. */
 export function connectRefusal(packet: IConnectPacket, ctx: HandlerContext): Effect[] | null {
-  return checkProtocol(packet) ?? checkFlags(packet) ?? checkStrings(packet) ??
+  return checkProtocol(packet, ctx) ?? checkFlags(packet) ?? checkStrings(packet) ??
     checkClientId(packet, ctx);
 }
 
-function checkProtocol(packet: IConnectPacket): Effect[] | null {
+function checkProtocol(packet: IConnectPacket, ctx: HandlerContext): Effect[] | null {
   const level = packet.protocolVersion ?? 0;
-  if (PROTOCOL_NAMES[level] === packet.protocolId) return null;
-  // MQTT 5 arrives here too until it is implemented.
+  if (PROTOCOL_NAMES[level] === packet.protocolId && (level !== 5 || ctx.limits.mqtt5)) {
+    return null;
+  }
   return [
     send(connack(Reason.unsupportedProtocolVersion, false)),
     close(
       `Unsupported protocol "${packet.protocolId}" level ${level}: ` +
-        `expected "MQTT" level 4 or "MQIsdp" level 3 [MQTT-3.1.2-2]`,
+        `expected "MQTT" level ${ctx.limits.mqtt5 ? "5 or " : ""}4 or "MQIsdp" level 3 ` +
+        "[MQTT-3.1.2-2]",
     ),
   ];
 }
@@ -59,7 +61,8 @@ function checkClientId(packet: IConnectPacket, ctx: HandlerContext): Effect[] | 
   const reject = (
     reason: string,
   ) => [send(connack(Reason.clientIdentifierNotValid, false)), close(reason)];
-  if (!id && packet.clean === false) {
+  // MQTT 5 assigns an id whatever Clean Start says (3.1.3.1); 3.1.1 only to clean sessions.
+  if (!id && packet.clean === false && packet.protocolVersion !== 5) {
     return reject("Empty client id with clean session 0 [MQTT-3.1.3-8]");
   }
   const max = ctx.limits.maxClientIdLength;

@@ -1,3 +1,5 @@
+import { NEVER_EXPIRES } from "../src/mqtt/session.ts";
+import { discardSession } from "./grants.ts";
 import type { HandlerContext } from "./types.ts";
 import { publishWill } from "./will.ts";
 
@@ -5,6 +7,10 @@ export interface ClosedEvent {
   readonly reason: string;
   /** True when the client sent DISCONNECT. */
   readonly graceful: boolean;
+  /** MQTT 5 DISCONNECT with reason 0x04: the will is published all the same. */
+  readonly withWill?: boolean;
+  /** MQTT 5 DISCONNECT's Session Expiry Interval, when it changed the CONNECT's. */
+  readonly expiry?: number;
   /**
    * The will waits this long before it is published, and not at all if the client connects
    * again meanwhile (a drained client moving to another instance). 0: published now.
@@ -16,37 +22,56 @@ export interface ClosedEvent {
 
 /**
  * The connection has ended. A clean session ends with it [MQTT-3.1.2-6]: its record is deleted.
- * A persistent session stays, without an owner, so that its next CONNECT is no takeover. Its
- * will is published unless the client sent DISCONNECT [MQTT-3.1.2-8] [MQTT-3.1.2-10] — or, with
- * a delay, left waiting in the session record for whichever instance is alive when it is due.
- * None of this happens when a newer connection owns the session by now (its CONNECT dealt with
- * the will).
+ * A persistent session stays, without an owner, so that its next CONNECT is no takeover, until
+ * its expiry (MQTT 5 Session Expiry Interval) if it has one: then whichever instance is alive
+ * removes it. Its will is published unless the client sent DISCONNECT [MQTT-3.1.2-8]
+ * [MQTT-3.1.2-10] — or, with a delay (a drain's grace, MQTT 5's Will Delay Interval), left
+ * waiting in the session record; the session's expiry publishes it if it comes first. None of
+ * this happens when a newer connection owns the session by now (its CONNECT dealt with it).
  */
 export async function connectionClosed(event: ClosedEvent, ctx: HandlerContext): Promise<void> {
   const session = ctx.session;
   if (!session) return;
-  const delay = event.graceful ? 0 : event.willDelayMs ?? 0;
-  const willAt = ctx.now() + delay;
+  const now = ctx.now();
+  const expiry = event.expiry ?? session.expiry;
+  const expireAt = expiry === NEVER_EXPIRES ? null : now + expiry * 1000;
+  let willAt: number | null = null;
   const previous = await ctx.sessions.take(
     session.key,
     (r) => r.owner?.connection === ctx.connectionId,
     (r) => {
-      const waits = delay > 0 && !!r.will;
+      const willGoes = !!r.will && (!event.graceful || event.withWill === true);
+      // The client's Will Delay Interval ends with the session [MQTT-3.1.3-9]; a drain's grace
+      // does not (the record outlives a clean session to carry the will).
+      const own = Math.min(
+        (r.will?.delay ?? 0) * 1000,
+        expireAt === null ? Infinity : expireAt - now,
+      );
+      const delayMs = willGoes ? Math.max(event.willDelayMs ?? 0, own) : 0;
+      willAt = delayMs > 0 ? now + delayMs : null;
+      const waits = willAt !== null;
       // A clean session's record outlives its connection only to carry a waiting will.
       if (r.clean && !waits) return null;
+      if (!r.clean && expireAt !== null && expireAt <= now && !waits) return null;
       return {
         ...r,
         owner: null,
         will: waits ? r.will : null,
-        willAt: waits ? willAt : null,
+        willAt,
+        ...(r.clean ? {} : { expireAt, ...(expiry === NEVER_EXPIRES ? {} : { expiry }) }),
         settled: event.settled === true,
       };
     },
   );
-  if (!previous?.will) return;
-  if (!event.graceful) {
-    if (delay > 0) await ctx.wills.delayWill(session.key, willAt);
-    else await publishWill(previous.will, session.clientId, event.reason, ctx);
+  if (!previous) return;
+  const willGoes = !!previous.will && (!event.graceful || event.withWill === true);
+  if (willGoes && willAt === null && previous.will) {
+    await publishWill(previous.will, session.clientId, event.reason, ctx);
   }
-  await ctx.wills.willGone(ctx.instanceId, session.key);
+  const expiresNow = !previous.clean && expireAt !== null && expireAt <= now && willAt === null;
+  if (expiresNow) await discardSession(session.key, previous.subscriptions, ctx);
+  // One timer per session, cluster-wide: the earlier of its waiting will and its expiry.
+  const due = willAt ?? (previous.clean || expiresNow ? null : expireAt);
+  if (due !== null) await ctx.wills.delayWill(session.key, due);
+  if (previous.will) await ctx.wills.willGone(ctx.instanceId, session.key);
 }

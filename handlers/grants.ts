@@ -1,6 +1,6 @@
 import { TopicError } from "../src/errors.ts";
 import { filterToSubjects } from "../src/mqtt/topic_map.ts";
-import type { Grant, QoS } from "../src/mqtt/session.ts";
+import type { Grant, QoS, SubscriptionOptions } from "../src/mqtt/session.ts";
 import type { HandlerContext } from "./types.ts";
 
 /** MQTT packet identifiers in flight per session at most: the sum of its consumers' windows. */
@@ -15,11 +15,12 @@ export function grantFor(
   requested: number,
   persistent: boolean,
   maxQos: QoS = 2,
+  options?: SubscriptionOptions,
 ): Grant | TopicError {
   const subjects = filterToSubjects(filter);
   if (subjects instanceof TopicError) return subjects;
   const qos = Math.min(requested, maxQos) as QoS;
-  return { filter, qos, subjects, stored: persistent && qos > 0 };
+  return { filter, qos, subjects, stored: persistent && qos > 0, ...(options ? { options } : {}) };
 }
 
 /** Consumers a grant needs: one per subject of a stored grant, none otherwise. */
@@ -36,4 +37,19 @@ export async function removeConsumers(
   const grant = grantFor(filter, qos, true);
   if (grant instanceof TopicError || !grant.stored) return;
   for (const subject of grant.subjects) await ctx.consumers.remove(key, subject);
+}
+
+/**
+ * Removes what a persistent session keeps besides its record: the consumers of its filters
+ * (with the messages queued for them) and its QoS 2 state. For a clean start and an expiry.
+ */
+export async function discardSession(
+  key: string,
+  subscriptions: Record<string, QoS>,
+  ctx: Pick<HandlerContext, "consumers" | "qos2">,
+): Promise<void> {
+  for (const [filter, qos] of Object.entries(subscriptions)) {
+    await removeConsumers(key, filter, qos, ctx);
+  }
+  await ctx.qos2.discard(key);
 }

@@ -1,3 +1,4 @@
+import type { MessageProps } from "../src/mqtt/message_props.ts";
 import type { AuthResult, Credentials } from "../src/auth/authenticator.ts";
 import type { Throttled } from "../src/auth/login_throttle.ts";
 import type { ClaimResult, HeldMessage, QoS, Release, SessionRecord } from "../src/mqtt/session.ts";
@@ -45,17 +46,35 @@ export interface WillIndexPort {
   sessionsWithWill(instanceId: string): Promise<string[]>;
   /** Session `key`'s will is due at `at` (ms since the epoch) unless the session resumes. */
   delayWill(key: string, at: number): Promise<void>;
-  delayedGone(key: string): Promise<void>;
+  /** Removes session `key`'s timer; with `at`, only if that is still its time. */
+  delayedGone(key: string, at?: number): Promise<void>;
 }
 
 /** Messages out: to NATS subscribers, into the messages stream, as retained. */
 export interface PublisherPort {
   /** Largest payload NATS accepts. */
   readonly maxPayload: number;
-  publish(subject: string, payload: Uint8Array, qos: QoS, stored?: boolean): void;
+  publish(
+    subject: string,
+    payload: Uint8Array,
+    qos: QoS,
+    stored?: boolean,
+    props?: MessageProps | null,
+  ): void;
   /** Resolves to the stream sequence once stored; `msgId` makes a retried store count once. */
-  store(subject: string, payload: Uint8Array, qos: QoS, msgId?: string): Promise<number>;
-  retain(subject: string, payload: Uint8Array, qos: QoS): Promise<number>;
+  store(
+    subject: string,
+    payload: Uint8Array,
+    qos: QoS,
+    msgId?: string,
+    props?: MessageProps | null,
+  ): Promise<number>;
+  retain(
+    subject: string,
+    payload: Uint8Array,
+    qos: QoS,
+    props?: MessageProps | null,
+  ): Promise<number>;
   /** Acknowledges a stored message a consumer delivered, by its acknowledgement subject. */
   ack(reply: string): void;
 }

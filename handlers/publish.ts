@@ -1,4 +1,11 @@
 import type { IPublishPacket } from "mqtt-packet";
+import type { DecodedPublish } from "../src/mqtt/publish_decoder.ts";
+import {
+  type MessageProps,
+  messageProps,
+  PUBLISHER_HEADER,
+  RETAIN_HEADER,
+} from "../src/mqtt/message_props.ts";
 import { describeError, TopicError } from "../src/errors.ts";
 import { puback, pubrec } from "../src/mqtt/packets.ts";
 import { Reason } from "../src/mqtt/reason_codes.ts";
@@ -20,7 +27,7 @@ import {
  * RETAIN also keeps it as the topic's retained message. Stores are pipelined: the next packet
  * does not wait for them.
  */
-export function publish(packet: IPublishPacket, ctx: SessionContext): Effect[] {
+export function publish(packet: DecodedPublish, ctx: SessionContext): Effect[] {
   const subject = topicToSubject(packet.topic);
   if (subject instanceof TopicError) {
     return [close(`Invalid topic in PUBLISH: ${subject.message}`, false, Reason.topicNameInvalid)];
@@ -40,13 +47,14 @@ export function publish(packet: IPublishPacket, ctx: SessionContext): Effect[] {
   }
   const permissions = ctx.session.identity.permissions;
   if (permissions && !permissions.canPublish(packet.topic)) return denied(packet, ctx);
-  if (packet.qos === 2) return publishQos2(packet, subject, payload, ctx);
+  const props = propsOf(packet, ctx);
+  if (packet.qos === 2) return publishQos2(packet, subject, payload, props, ctx);
   if (packet.qos === 0 && !packet.retain) {
-    ctx.bus.publish(subject, payload, 0);
+    ctx.bus.publish(subject, payload, 0, false, props);
     return NO_EFFECTS;
   }
   const qos = packet.qos;
-  const done = storeAndPublish(subject, payload, qos, packet.retain, ctx).then(
+  const done = storeAndPublish(subject, payload, qos, packet.retain, ctx, undefined, props).then(
     () => (qos === 1 ? puback(packet.messageId ?? 0) : null),
     (err) => notStored(ctx, `QoS ${qos} PUBLISH ${packet.messageId ?? ""}`, subject, err),
   );
@@ -54,8 +62,23 @@ export function publish(packet: IPublishPacket, ctx: SessionContext): Effect[] {
 }
 
 /**
+ * What travels with the message as NATS headers (docs/nats-interop.md): an MQTT 5 publisher's
+ * properties and client id (for No Local), and RETAIN (for Retain As Published).
+ */
+function propsOf(packet: DecodedPublish, ctx: SessionContext): MessageProps | null {
+  const pairs: Array<readonly [string, string]> = [];
+  if (packet.v5) {
+    pairs.push(...(messageProps(packet.v5.properties, ctx.now())?.pairs ?? []));
+    pairs.push([PUBLISHER_HEADER, ctx.session.clientId]);
+  }
+  if (packet.retain) pairs.push([RETAIN_HEADER, "1"]);
+  return pairs.length > 0 ? { pairs } : null;
+}
+
+/**
  * A PUBLISH the client may not make is dropped and logged; QoS 1 and 2 are still acknowledged,
- * as MQTT 3.1.1 has no way to say no and a client would otherwise resend it forever.
+ * as MQTT 3.1.1 has no way to say no and a client would otherwise resend it forever; MQTT 5's
+ * acknowledgement says 0x87 (not authorized).
  */
 function denied(packet: IPublishPacket, ctx: SessionContext): Effect[] {
   ctx.log.warn("publish.denied", {
@@ -64,17 +87,23 @@ function denied(packet: IPublishPacket, ctx: SessionContext): Effect[] {
     topic: packet.topic,
   });
   const id = packet.messageId ?? 0;
-  return packet.qos === 1 ? [send(puback(id))] : packet.qos === 2 ? [send(pubrec(id))] : NO_EFFECTS;
+  const no = Reason.notAuthorized;
+  return packet.qos === 1
+    ? [send(puback(id, no))]
+    : packet.qos === 2
+    ? [send(pubrec(id, no))]
+    : NO_EFFECTS;
 }
 
 /**
  * QoS 2, first half: the message is held under (session, packet id), once however often it is
- * sent [MQTT-4.3.3-2], and PUBREC answers; PUBREL (handlers/pubrel.ts) releases it.
+ * sent [MQTT-4.3.3-2], and PUBREC answers; PUBREL (handlers/qos2_acks.ts) releases it.
  */
 function publishQos2(
   packet: IPublishPacket,
   subject: string,
   payload: Uint8Array,
+  props: MessageProps | null,
   ctx: SessionContext,
 ): Effect[] {
   if (ctx.limits.rejectQos2Publish) {
@@ -88,6 +117,7 @@ function publishQos2(
     subject,
     payload: Buffer.from(payload).toString("base64"),
     retain: packet.retain,
+    ...(props ? { props: props.pairs.map(([k, v]) => [k, v] as [string, string]) } : {}),
   };
   const held = ctx.qos2.hold(session.key, id, message).then(
     () => pubrec(id),
@@ -129,15 +159,16 @@ export async function storeAndPublish(
   retain: boolean,
   ctx: Pick<HandlerContext, "bus">,
   msgId?: string,
+  props: MessageProps | null = null,
 ): Promise<void> {
   const stores: Promise<number>[] = [];
-  if (qos > 0) stores.push(ctx.bus.store(subject, payload, qos, msgId));
-  if (retain) stores.push(ctx.bus.retain(subject, payload, qos));
+  if (qos > 0) stores.push(ctx.bus.store(subject, payload, qos, msgId, props));
+  if (retain) stores.push(ctx.bus.retain(subject, payload, qos, props));
   try {
     await Promise.all(stores);
   } catch (err) {
-    if (qos === 0) ctx.bus.publish(subject, payload, 0);
+    if (qos === 0) ctx.bus.publish(subject, payload, 0, false, props);
     throw err;
   }
-  ctx.bus.publish(subject, payload, qos, qos > 0);
+  ctx.bus.publish(subject, payload, qos, qos > 0, props);
 }

@@ -19,7 +19,8 @@ export function pubrel(packet: IPubrelPacket, ctx: SessionContext): Effect[] {
     if (held) {
       const m = held.message;
       const payload = Buffer.from(m.payload, "base64");
-      await storeAndPublish(m.subject, payload, 2, m.retain, ctx, held.msgId);
+      const props = m.props ? { pairs: m.props } : null;
+      await storeAndPublish(m.subject, payload, 2, m.retain, ctx, held.msgId, props);
       await ctx.qos2.forget(session.key, id);
     }
     return pubcomp(id, held ? Reason.success : Reason.packetIdentifierNotFound);

@@ -2,6 +2,7 @@ import type { ISubscribePacket } from "mqtt-packet";
 import { TopicError } from "../src/errors.ts";
 import { suback } from "../src/mqtt/packets.ts";
 import { Reason } from "../src/mqtt/reason_codes.ts";
+import type { Properties } from "../src/mqtt/v5_properties.ts";
 import type { Grant, QoS, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
 import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT, removeConsumers } from "./grants.ts";
 import { close, type Effect, type HandlerContext, send, type SessionContext } from "./types.ts";
@@ -13,13 +14,38 @@ import { close, type Effect, type HandlerContext, send, type SessionContext } fr
  * messages are kept while they are away; all of it exists before SUBACK goes out. The retained
  * messages of the new filters follow SUBACK, ahead of live ones.
  */
-export async function subscribe(packet: ISubscribePacket, ctx: SessionContext): Promise<Effect[]> {
+export async function subscribe(
+  packet: ISubscribePacket & { readonly props?: Properties },
+  ctx: SessionContext,
+): Promise<Effect[]> {
   const session = ctx.session;
+  const v5 = session.protocolVersion === 5;
+  if (v5 && packet.props?.subscriptionIdentifiers) {
+    // CONNACK said they are not available (Subscription Identifier Available 0).
+    return [
+      close(
+        "SUBSCRIBE with a Subscription Identifier, which CONNACK said is not available",
+        false,
+        Reason.subscriptionIdentifiersNotSupported,
+      ),
+    ];
+  }
   const granted: number[] = [];
   const grants: Grant[] = [];
   const indexOf = new Map<Grant, number>();
-  packet.subscriptions.forEach(({ topic, qos }, i) => {
-    const grant = grantFor(topic, qos, !session.clean, ctx.limits.maxGrantedQos);
+  // Retain Handling 1 sends the retained messages only for a filter not subscribed yet.
+  const noRetained = new Set<string>();
+  packet.subscriptions.forEach(({ topic, qos, nl, rap, rh }, i) => {
+    if (v5 && topic.startsWith("$share/")) {
+      refused(ctx, session, topic, "Shared subscriptions are not available yet");
+      granted.push(Reason.sharedSubscriptionsNotSupported);
+      return;
+    }
+    const options = v5 && (nl || rap)
+      ? { ...(nl ? { nl: true as const } : {}), ...(rap ? { rap: true as const } : {}) }
+      : undefined;
+    const grant = grantFor(topic, qos, !session.clean, ctx.limits.maxGrantedQos, options);
+    if (v5 && (rh === 2 || (rh === 1 && ctx.subscribed(topic)))) noRetained.add(topic);
     const permissions = session.identity.permissions;
     if (grant instanceof TopicError) {
       refused(ctx, session, topic, grant.message);
@@ -51,10 +77,11 @@ export async function subscribe(packet: ISubscribePacket, ctx: SessionContext): 
     }
   }
   if (accepted.length === 0) return [send(suback(packet.messageId ?? 0, granted))];
+  const withRetained = accepted.filter((g) => !noRetained.has(g.filter));
   return [
-    { kind: "subscribe", grants: accepted, retained: true },
+    { kind: "subscribe", grants: accepted, retained: withRetained.length > 0 },
     send(suback(packet.messageId ?? 0, granted)),
-    { kind: "sendRetained", grants: accepted },
+    ...(withRetained.length > 0 ? [{ kind: "sendRetained", grants: withRetained } as Effect] : []),
   ];
 }
 
@@ -76,6 +103,7 @@ async function storeGrants(
   let replaced: Record<string, QoS> = {};
   const owned = await ctx.sessions.update(session.key, ctx.connectionId, (record) => {
     const subscriptions = { ...record.subscriptions };
+    const options = { ...record.options };
     accepted = [];
     replaced = {};
     for (const g of grants) {
@@ -96,9 +124,12 @@ async function storeGrants(
       }
       if (before !== undefined) replaced[g.filter] = before;
       subscriptions[g.filter] = g.qos;
+      if (g.options) options[g.filter] = g.options;
+      else delete options[g.filter];
       accepted.push(g);
     }
-    return { ...record, subscriptions };
+    const kept = Object.keys(options).length > 0 ? { options } : { options: undefined };
+    return { ...record, subscriptions, ...kept };
   });
   if (owned === null) return null;
   for (const g of accepted) {

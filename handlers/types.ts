@@ -29,6 +29,8 @@ export type Effect =
     readonly violation?: boolean;
     /** The reason an MQTT 5 client is told in the server's DISCONNECT (default 0x80). */
     readonly code?: number;
+    /** What an MQTT 5 DISCONNECT asked of the session's end (see ClosedEvent). */
+    readonly ending?: SessionEnding;
   }
   | { readonly kind: "bind"; readonly session: SessionRef }
   | {
@@ -53,6 +55,14 @@ export type Effect =
   /** Handle this packet again after `ms`, holding back the connection's later packets. */
   | { readonly kind: "defer"; readonly ms: number; readonly reason: string };
 
+/** What an MQTT 5 client's DISCONNECT asks of its session's end. */
+export interface SessionEnding {
+  /** Reason 0x04: publish the will all the same. */
+  readonly withWill?: boolean;
+  /** A new Session Expiry Interval, seconds. */
+  readonly expiry?: number;
+}
+
 /** A store failed for good (after its retries): the connection must not wait for it. */
 export interface NotStored {
   readonly notStored: string;
@@ -69,6 +79,14 @@ export interface Limits {
   /** Connections per instance at most; 0 for no limit. */
   readonly maxConnections: number;
   readonly maxClientIdLength: number;
+  /** MQTT 5 clients are accepted. */
+  readonly mqtt5: boolean;
+  /** Seconds a disconnected session is kept at most; 0 for no limit. */
+  readonly maxSessionExpiry: number;
+  /** Topic aliases an MQTT 5 client may set (advertised in CONNACK). */
+  readonly topicAliasMaximum: number;
+  /** Largest packet jetmq accepts (advertised to MQTT 5 clients). */
+  readonly maxPacketSize: number;
 }
 
 /** Everything a handler may use. Handlers keep nothing between calls. */

@@ -214,8 +214,8 @@ export const OPTIONS = [
     key: "mqtt5",
     field: "mqtt5",
     kind: "bool",
-    fallback: "false",
-    help: "accept MQTT 5 clients (work in progress: see the README's status)",
+    fallback: "true",
+    help: "accept MQTT 5 clients (false: refused with CONNACK 0x01, as by a 3.1.1 server)",
   },
   {
     key: "max_session_expiry",

@@ -1,6 +1,8 @@
 import type { Grant, QoS, SessionRef } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
 import { encodePublish } from "../mqtt/packets.ts";
+import { encodePublishV5 } from "../mqtt/v5_encode.ts";
+import { PUBLISHER_HEADER, RETAIN_HEADER } from "../mqtt/message_props.ts";
 import { subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
@@ -8,7 +10,13 @@ import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
 import { describeError } from "../errors.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
-import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
+import {
+  type Fanout,
+  type FanoutMessage,
+  isCanonical,
+  mqtt5Props,
+  type Subscriber,
+} from "./fanout.ts";
 import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
 import { Qos2Releases } from "./qos2_releases.ts";
@@ -50,6 +58,8 @@ export class ClientDelivery implements Subscriber {
   #inFlightIds: InFlight | null = null;
   #releasesOf: Qos2Releases | null = null;
   #closed = false;
+  /** QoS 1/2 sends held back by the client's Receive Maximum. */
+  #waiting: Array<() => void> | null = null;
   /** Live messages held back while retained ones are sent, so those go first. */
   #held: Array<() => void> | null = null;
 
@@ -133,6 +143,7 @@ export class ClientDelivery implements Subscriber {
   acked(packetId: number): void {
     const entry = this.#inFlightIds?.release(packetId);
     if (entry?.reply) this.deps.bus.ack(entry.reply);
+    this.#pump();
   }
 
   /** PUBREC, PUBCOMP, and PUBREL again on resume: see Qos2Releases. */
@@ -142,6 +153,29 @@ export class ClientDelivery implements Subscriber {
 
   completed(packetId: number): void {
     this.#releases.completed(packetId);
+    this.#pump();
+  }
+
+  /**
+   * The client's Receive Maximum is reached (MQTT 5): no more QoS 1/2 PUBLISHes until it
+   * acknowledges some [MQTT-3.3.4-9]. What comes meanwhile waits here, in order.
+   */
+  #full(): boolean {
+    const client = this.session.client;
+    return client !== undefined && this.inFlight >= client.receiveMaximum;
+  }
+
+  #wait(send: () => void): void {
+    const waiting = this.#waiting ??= [];
+    if (waiting.length >= MAX_WAITING) {
+      return this.out.fail("Client's Receive Maximum backlog full");
+    }
+    waiting.push(send);
+  }
+
+  #pump(): void {
+    const waiting = this.#waiting;
+    while (waiting && waiting.length > 0 && !this.#full()) waiting.shift()?.();
   }
 
   resendRelease(packetId: number, streamSeq: number): void {
@@ -197,21 +231,62 @@ export class ClientDelivery implements Subscriber {
       sent.add(m.subject);
     }
     const qos = Math.min(m.qos, this.#grants.qosFor(m.subject, pattern)) as QoS;
-    this.#sendUnstored(encodeTopic(m.subject), m.payload, qos, true);
+    this.#sendUnstored(encodeTopic(m.subject), m.payload, qos, true, m);
   }
 
   /**
    * A message that is in no consumer (a clean session's, a retained one): it lives only in this
    * connection until acknowledged (README). Not dropped for a slow reader: it counts as sent.
    */
-  #sendUnstored(topic: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean): void {
+  #sendUnstored(
+    topic: Uint8Array,
+    payload: Uint8Array,
+    qos: QoS,
+    retain: boolean,
+    source: MessageSource,
+  ): void {
     if (qos === 0) {
-      this.out.write(encodePublish(topic, payload, 0, retain), false);
+      const bytes = this.#encode(topic, payload, 0, retain, source);
+      if (bytes) this.out.write(bytes, false);
       return;
+    }
+    if (this.#full()) {
+      return this.#wait(() => this.#sendUnstored(topic, payload, qos, retain, source));
     }
     const id = this.#inFlight.takeFree(qos);
     if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
-    this.out.write(encodePublish(topic, payload, qos, retain, false, id), false);
+    const bytes = this.#encode(topic, payload, qos, retain, source, false, id);
+    if (bytes) this.out.write(bytes, false);
+    else this.#inFlight.release(id);
+  }
+
+  /**
+   * The PUBLISH as this client takes it: with the message's properties for MQTT 5. Null when
+   * it must not be sent — expired [MQTT-3.3.2-5], or over the client's Maximum Packet Size
+   * [MQTT-3.1.2-25] — and counts as delivered.
+   */
+  #encode(
+    topic: Uint8Array,
+    payload: Uint8Array,
+    qos: QoS,
+    retain: boolean,
+    source: MessageSource,
+    dup = false,
+    id = 0,
+  ): Uint8Array | null {
+    const client = this.session.client;
+    if (!client) return encodePublish(topic, payload, qos, retain, dup, id);
+    const props = mqtt5Props(source, Date.now());
+    if (!props) return null;
+    const bytes = encodePublishV5(topic, payload, qos, retain, props, dup, id);
+    return bytes.length > client.maximumPacketSize ? null : bytes;
+  }
+
+  /** A shared QoS 0 PUBLISH of the fanout, in this client's version. */
+  #shared(message: FanoutMessage): Uint8Array | null {
+    if (!this.session.client) return message.qos0;
+    const bytes = message.qos0v5;
+    return bytes && bytes.length <= this.session.client.maximumPacketSize ? bytes : null;
   }
 
   /** A message on a plain subject, from the fanout. */
@@ -222,18 +297,30 @@ export class ClientDelivery implements Subscriber {
     }
     const m = message.bus;
     if (!this.#mayReceive(m.subject)) return;
+    const options = this.#grants.options(m.subject);
+    if (options.noLocal && isOwn(m, this.session.clientId)) return;
+    const retain = options.retainAsPublished && m.headers?.get(RETAIN_HEADER) === "1";
+    if (retain) {
+      // Retain As Published: this subscriber's copy keeps the flag, so it is its own.
+      const qos = Math.min(m.qos ?? 0, this.#grants.qosFor(m.subject, pattern)) as QoS;
+      if (!this.session.clean && m.stored && this.#grants.storedQosFor(m.subject) > 0) return;
+      return this.#sendUnstored(message.topic, m.data, this.session.clean ? qos : 0, true, m);
+    }
     if (!this.session.clean) {
       // A QoS 1/2 subscription gets the stored copy from its consumer, not this one, even while
       // that consumer is still being listened to on resume (it delivers the copy then).
       if (m.stored && this.#grants.storedQosFor(m.subject) > 0) return;
-      this.out.write(message.qos0, true);
+      const bytes = this.#shared(message);
+      if (bytes) this.out.write(bytes, true);
       return;
     }
     // Overlapping filters: the one copy goes at the highest QoS granted [MQTT-3.3.5-1].
     const qos = Math.min(m.qos ?? 0, this.#grants.qosFor(m.subject, pattern)) as QoS;
     // QoS 0 shares the bytes encoded once for every subscriber, and may be dropped.
-    if (qos === 0) this.out.write(message.qos0, true);
-    else this.#sendUnstored(message.topic, m.data, qos, false);
+    if (qos === 0) {
+      const bytes = this.#shared(message);
+      if (bytes) this.out.write(bytes, true);
+    } else this.#sendUnstored(message.topic, m.data, qos, false, m);
   }
 
   /** A message from one of the session's durable consumers. */
@@ -254,9 +341,14 @@ export class ClientDelivery implements Subscriber {
       // it goes at the highest QoS of them all [MQTT-3.3.5-1].
       (this.#grants.overlapping && !isCanonical(consumerSubject, wanted.keys(), subject));
     if (skip || !this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
+    const options = this.#grants.options(subject);
+    if (options.noLocal && isOwn(m, this.session.clientId)) return this.deps.bus.ack(m.reply);
+    const retain = options.retainAsPublished && m.headers?.get(RETAIN_HEADER) === "1";
     const qos = Math.min(m.qos ?? 1, this.#grants.storedQosFor(subject, consumerSubject));
     if (qos === 0) {
-      this.out.write(encodePublish(encodeTopic(subject), m.data, 0, false), true);
+      // Its reply subject is JetStream's acknowledgement, no Response Topic: headers only.
+      const bytes = this.#encode(encodeTopic(subject), m.data, 0, retain, { headers: m.headers });
+      if (bytes) this.out.write(bytes, true);
       this.deps.bus.ack(m.reply);
       return;
     }
@@ -266,10 +358,18 @@ export class ClientDelivery implements Subscriber {
       this.deps.bus.ack(m.reply);
       return;
     }
+    if (this.#full()) return this.#wait(() => this.#onStored(consumerSubject, m));
     const id = this.#inFlight.takeStored(ack.streamSeq, m.reply, qos as 1 | 2);
     if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
     const dup = ack.delivered > 1;
-    const bytes = encodePublish(encodeTopic(subject), m.data, qos as 1 | 2, false, dup, id);
+    const source = { headers: m.headers };
+    const bytes = this.#encode(encodeTopic(subject), m.data, qos as 1 | 2, retain, source, dup, id);
+    if (!bytes) {
+      // Expired, or too large for this client: delivered as far as MQTT 5 is concerned.
+      this.#inFlight.release(id);
+      this.deps.bus.ack(m.reply);
+      return;
+    }
     if (!this.out.write(bytes, false)) {
       this.#inFlight.release(id);
       this.deps.bus.nak(m.reply);
@@ -294,4 +394,14 @@ export class ClientDelivery implements Subscriber {
   }
 }
 
+/** Sends held back for a client's Receive Maximum at most; past it the client is closed. */
+const MAX_WAITING = 65_535;
+
 const encodeTopic = (subject: string): Uint8Array => encoder.encode(subjectToTopic(subject));
+
+/** Where a message's MQTT 5 properties come from: its NATS headers and reply subject. */
+type MessageSource = Pick<BusMessage, "headers"> & { readonly reply?: string | undefined };
+
+/** Published by this client (an MQTT 5 publisher says who it is). */
+const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>
+  m.headers?.get(PUBLISHER_HEADER) === clientId;

@@ -1,4 +1,6 @@
+import { deliveryProps, propsToSend } from "../mqtt/message_props.ts";
 import { encodePublish } from "../mqtt/packets.ts";
+import { encodePublishV5 } from "../mqtt/v5_encode.ts";
 import { hidesDollar, receives } from "../mqtt/subject_match.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
@@ -18,6 +20,7 @@ const encoder = new TextEncoder();
 export class FanoutMessage {
   #topic: Uint8Array | undefined;
   #qos0: Uint8Array | undefined;
+  #qos0v5: Uint8Array | null | undefined;
 
   constructor(readonly bus: BusMessage) {}
 
@@ -28,6 +31,13 @@ export class FanoutMessage {
   /** The QoS 0 PUBLISH, shared by every subscriber: never modify it. */
   get qos0(): Uint8Array {
     return this.#qos0 ??= encodePublish(this.topic, this.bus.data, 0, false);
+  }
+
+  /** The same for MQTT 5 subscribers, with the message's properties; null once it expired. */
+  get qos0v5(): Uint8Array | null {
+    if (this.#qos0v5 !== undefined) return this.#qos0v5;
+    const props = mqtt5Props(this.bus, Date.now());
+    return this.#qos0v5 = props && encodePublishV5(this.topic, this.bus.data, 0, false, props);
   }
 }
 
@@ -122,4 +132,18 @@ export function isCanonical(pattern: string, patterns: Iterable<string>, subject
     if (other < pattern && receives(other, subject)) return false;
   }
   return true;
+}
+
+const NO_PROPERTIES = Uint8Array.of(0);
+
+/**
+ * The property block an MQTT 5 subscriber gets with `m` now (length first); null when the
+ * message has expired [MQTT-3.3.2-5].
+ */
+export function mqtt5Props(
+  m: { readonly headers?: BusMessage["headers"]; readonly reply?: string | undefined },
+  now: number,
+): Uint8Array | null {
+  const props = deliveryProps(m.headers, m.reply);
+  return props ? propsToSend(props, now) : NO_PROPERTIES;
 }

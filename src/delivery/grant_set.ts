@@ -13,6 +13,7 @@ export interface SubjectChanges {
 /** A connection's granted filters, and what follows from them for delivery. */
 export class GrantSet {
   #grants = new Map<string, Grant>();
+  #anyOptions = false;
   /** Plain subject → highest QoS granted on it. */
   #patternQos = new Map<string, QoS>();
   /** Consumer subject of the stored (persistent QoS 1/2) grants → highest QoS granted on it. */
@@ -33,6 +34,24 @@ export class GrantSet {
   remove(filters: readonly string[]): SubjectChanges {
     for (const f of filters) this.#grants.delete(f);
     return this.#recompute();
+  }
+
+  /**
+   * The options for a message on `subject`: withheld by No Local only when every matching
+   * filter asks for it; RETAIN as published when any does. Cheap when no filter has options.
+   */
+  options(subject: string): { noLocal: boolean; retainAsPublished: boolean } {
+    if (!this.#anyOptions) return NO_OPTIONS;
+    let matched = 0;
+    let noLocal = 0;
+    let retainAsPublished = false;
+    for (const g of this.#grants.values()) {
+      if (!g.subjects.some((p) => receives(p, subject))) continue;
+      matched++;
+      if (g.options?.nl) noLocal++;
+      if (g.options?.rap) retainAsPublished = true;
+    }
+    return { noLocal: matched > 0 && noLocal === matched, retainAsPublished };
   }
 
   /** Every plain subject of the grants. */
@@ -87,6 +106,7 @@ export class GrantSet {
       }
     }
     this.#overlapping = anyOverlap([...this.#patternQos.keys()]);
+    this.#anyOptions = [...this.#grants.values()].some((g) => g.options !== undefined);
     const added = [...this.#patternQos.keys()].filter((s) => !before.has(s));
     const removed = [...before.keys()].filter((s) => !this.#patternQos.has(s));
     return { added, removed };
@@ -114,3 +134,5 @@ function highest(qosOf: ReadonlyMap<string, QoS>, subject: string): QoS {
   }
   return best;
 }
+
+const NO_OPTIONS = Object.freeze({ noLocal: false, retainAsPublished: false });

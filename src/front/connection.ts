@@ -1,12 +1,18 @@
 import type { Packet } from "mqtt-packet";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
-import type { HandlerContext, NotStored, SessionContext } from "../../handlers/types.ts";
+import type {
+  HandlerContext,
+  NotStored,
+  SessionContext,
+  SessionEnding,
+} from "../../handlers/types.ts";
 import type { Logger } from "../log.ts";
 import type { SessionRef } from "../mqtt/session.ts";
 import { ClientDelivery } from "../delivery/client_delivery.ts";
 import { describeError, type ProtocolError } from "../errors.ts";
 import { type DecoderSink, encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import { disconnect, type Outgoing } from "../mqtt/packets.ts";
+import type { DecodedPublish } from "../mqtt/publish_decoder.ts";
 import { Reason } from "../mqtt/reason_codes.ts";
 import type { Transport, TransportPeer } from "../runtime/types.ts";
 import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
@@ -67,6 +73,11 @@ export class Connection implements TransportPeer {
       if (packet.cmd === "connect" && packet.protocolVersion === 5 && c.deps.config.mqtt5) {
         c.#version = 5;
       }
+      if (packet.cmd === "publish" && c.#version === 5) {
+        // Aliases are set in arrival order, before any handler runs: resolved here.
+        const wrong = c.#resolveAlias(packet as DecodedPublish);
+        if (wrong) return void c.#queue.push({ kind: "violation", reason: wrong });
+      }
       c.#queue.push({ kind: "packet", packet });
     }
 
@@ -82,8 +93,14 @@ export class Connection implements TransportPeer {
       return this.c.#acks.add(pending);
     }
 
-    async close(reason: string, graceful: boolean, code?: number): Promise<void> {
+    async close(
+      reason: string,
+      graceful: boolean,
+      code?: number,
+      ending?: SessionEnding,
+    ): Promise<void> {
       this.c.#graceful = graceful;
+      this.c.#ending = ending ?? null;
       // Acknowledgements of what was stored go out before the connection ends.
       await this.c.#acks.settled();
       this.c.#close(reason, { code: graceful ? undefined : code ?? Reason.unspecifiedError });
@@ -133,6 +150,9 @@ export class Connection implements TransportPeer {
   /** A drain is sending this connection away. */
   sentAway = false;
   #graceful = false;
+  /** MQTT 5 topic aliases the client set on this connection (never across connections). */
+  #aliases: Map<number, string> | null = null;
+  #ending: SessionEnding | null = null;
   /** The protocol version packets to this client are encoded for. */
   #version = 4;
   #closing = false;
@@ -273,6 +293,25 @@ export class Connection implements TransportPeer {
     return this.delivery;
   }
 
+  /** Puts the topic of an aliased PUBLISH in place; why the alias is wrong, or null. */
+  #resolveAlias(packet: DecodedPublish): string | null {
+    const alias = packet.v5?.properties.topicAlias;
+    if (alias === undefined) return null;
+    const max = this.deps.config.topicAliasMaximum;
+    if (alias === 0 || alias > max) {
+      return `Topic Alias ${alias} outside 1..${max} [MQTT-3.3.2-8] [MQTT-3.3.2-9]`;
+    }
+    const aliases = this.#aliases ??= new Map();
+    if (packet.topic !== "") {
+      aliases.set(alias, packet.topic);
+      return null;
+    }
+    const topic = aliases.get(alias);
+    if (topic === undefined) return `Unknown Topic Alias ${alias}: used before it was set`;
+    packet.topic = topic;
+    return null;
+  }
+
   #bind(session: SessionRef): void {
     this.session = session;
     this.#version = session.protocolVersion;
@@ -323,6 +362,7 @@ export class Connection implements TransportPeer {
       await connectionClosed({
         reason,
         graceful: this.#graceful,
+        ...this.#ending,
         willDelayMs: this.#willDelayMs,
         settled: (this.delivery?.inFlight ?? 0) === 0,
       }, this.#ctx);
@@ -353,5 +393,6 @@ export class Connection implements TransportPeer {
 function violationCode(reason: string): number {
   if (reason.startsWith("Malformed packet")) return Reason.malformedPacket;
   if (reason.includes("exceeds max_packet_size")) return Reason.packetTooLarge;
+  if (reason.startsWith("Topic Alias")) return Reason.topicAliasInvalid;
   return Reason.protocolError;
 }

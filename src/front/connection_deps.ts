@@ -41,6 +41,10 @@ export function limitsOf(config: Config): Limits {
     rejectQos2Publish: config.rejectQos2Publish,
     maxConnections: config.maxConnections,
     maxClientIdLength: config.maxClientIdLength,
+    mqtt5: config.mqtt5,
+    maxSessionExpiry: config.maxSessionExpiry,
+    topicAliasMaximum: config.topicAliasMaximum,
+    maxPacketSize: config.maxPacketSize,
   });
 }
 

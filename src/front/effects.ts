@@ -1,5 +1,5 @@
 import type { Outgoing } from "../mqtt/packets.ts";
-import type { Effect, NotStored } from "../../handlers/types.ts";
+import type { Effect, NotStored, SessionEnding } from "../../handlers/types.ts";
 import type { ClientDelivery } from "../delivery/client_delivery.ts";
 import type { SessionRef } from "../mqtt/session.ts";
 
@@ -9,7 +9,7 @@ export interface EffectTarget {
   /** Sends the packet once stored, in order with earlier ones; may ask the caller to wait. */
   sendWhenStored(pending: Promise<Outgoing | NotStored | null>): void | Promise<void>;
   /** Closes once every pending acknowledgement went out. */
-  close(reason: string, graceful: boolean, code?: number): Promise<void>;
+  close(reason: string, graceful: boolean, code?: number, ending?: SessionEnding): Promise<void>;
   violation(reason: string): void;
   bind(session: SessionRef): void;
   /** The connection's delivery, if it has one. */
@@ -36,7 +36,7 @@ export function applyEffect(effect: Effect, to: EffectTarget): void | Promise<vo
       return to.sendWhenStored(effect.pending);
     case "close":
       if (effect.violation) return to.violation(effect.reason);
-      return to.close(effect.reason, effect.graceful === true, effect.code);
+      return to.close(effect.reason, effect.graceful === true, effect.code, effect.ending);
     case "bind":
       return to.bind(effect.session);
     case "subscribe":

@@ -3,6 +3,17 @@
 
 export type QoS = 0 | 1 | 2;
 
+/** A Session Expiry Interval that never ends (MQTT 5 0xFFFFFFFF; 3.1.1 clean session 0). */
+export const NEVER_EXPIRES = 0xffffffff;
+
+/** What an MQTT 5 client said in CONNECT about what it can take. */
+export interface ClientLimits {
+  /** Largest packet it accepts; larger PUBLISHes are not sent to it [MQTT-3.1.2-25]. */
+  readonly maximumPacketSize: number;
+  /** QoS 1 and 2 PUBLISHes it takes unacknowledged at most [MQTT-3.3.4-9]. */
+  readonly receiveMaximum: number;
+}
+
 /** What a client may publish and receive; the users file's rules implement it (src/auth). */
 export interface TopicPermissions {
   canPublish(topic: string): boolean;
@@ -33,6 +44,13 @@ export interface SessionRef {
   readonly keepalive: number;
   /** Who authenticated, with what they may publish and receive. */
   readonly identity: Identity;
+  /**
+   * Seconds the session is kept after its connection ends: 0 (ends with it), NEVER_EXPIRES, or
+   * an MQTT 5 Session Expiry Interval between.
+   */
+  readonly expiry: number;
+  /** MQTT 5 only. */
+  readonly client?: ClientLimits;
 }
 
 /** A filter a client may receive messages for, with the NATS subjects that implement it. */
@@ -45,6 +63,16 @@ export interface Grant {
    * the plain subjects: true for persistent sessions' QoS 1/2 subscriptions.
    */
   readonly stored: boolean;
+  /** MQTT 5 subscription options (absent: off). */
+  readonly options?: SubscriptionOptions;
+}
+
+/** MQTT 5 subscription options that outlive SUBSCRIBE (Retain Handling does not). */
+export interface SubscriptionOptions {
+  /** No Local: not the messages of the client's own publishes [MQTT-3.8.3-3]. */
+  readonly nl?: true;
+  /** Retain As Published: the RETAIN flag as published [MQTT-3.3.1-12]. */
+  readonly rap?: true;
 }
 
 /** What is kept of one client id between connections. The owner fences writes after a takeover. */
@@ -54,6 +82,8 @@ export interface SessionRecord {
   clean: boolean;
   protocolVersion: number;
   subscriptions: Record<string, QoS>;
+  /** MQTT 5 subscription options of those filters that have any. */
+  options?: Record<string, SubscriptionOptions>;
   owner: { instance: string; connection: string } | null;
   connectedAt: string;
   /** When this claim took the session from a live owner; null when nobody held it. */
@@ -66,6 +96,13 @@ export interface SessionRecord {
    * cancels it.
    */
   willAt?: number | null;
+  /** Seconds the session outlives its connection (absent: for ever, as 3.1.1 asks). */
+  expiry?: number;
+  /**
+   * Set when the connection ended and the session expires: milliseconds since the epoch. Any
+   * instance's timer removes it then, unless a CONNECT resumed it before.
+   */
+  expireAt?: number | null;
   /**
    * The last connection ended with every delivery finished (no PUBLISH unacknowledged, no
    * PUBREL owed): resuming has nothing to send again, and skips looking.
@@ -81,6 +118,10 @@ export interface WillRecord {
   payload: string;
   qos: QoS;
   retain: boolean;
+  /** MQTT 5 Will Delay Interval, seconds: published this long after the end, if still due. */
+  delay?: number;
+  /** Its MQTT 5 properties (Will Delay Interval aside), encoded, base64. */
+  props?: string;
 }
 
 /** What claiming a session for a new connection yields. */
@@ -97,6 +138,8 @@ export interface HeldMessage {
   /** Base64. */
   payload: string;
   retain: boolean;
+  /** Its MQTT 5 properties as header pairs (src/nats/mqtt_headers.ts). */
+  props?: Array<[string, string]>;
 }
 
 /** A QoS 2 delivery the client has received (PUBREC): only PUBREL may be sent for it now. */

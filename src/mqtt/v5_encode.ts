@@ -74,3 +74,24 @@ export function frame(first: number, parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/**
+ * An MQTT 5 PUBLISH: as 3.1.1's, with its property block (length first) after the packet
+ * identifier. Delivery encodes each message once per kind of subscriber.
+ */
+export function encodePublishV5(
+  topic: Uint8Array,
+  payload: Uint8Array,
+  qos: 0 | 1 | 2,
+  retain: boolean,
+  props: Uint8Array,
+  dup = false,
+  messageId = 0,
+): Uint8Array {
+  const first = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
+  const topicLength = Uint8Array.of(topic.length >> 8, topic.length & 0xff);
+  const parts = qos > 0
+    ? [topicLength, topic, id(messageId), props, payload]
+    : [topicLength, topic, props, payload];
+  return frame(first, parts);
+}

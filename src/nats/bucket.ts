@@ -1,4 +1,5 @@
 import { headers as makeHeaders } from "@nats-io/transport-node";
+import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { StoreConflictError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -146,4 +147,12 @@ export class Bucket {
 /** A PUT, not a delete or purge marker. */
 function isLive(m: StoredMessage): boolean {
   return !/KV-Operation:\s*(DEL|PURGE)/i.test(m.headers);
+}
+
+/** A compare-and-set that lost: the revision it expected is not the current one. */
+export function isConflict(err: unknown): boolean {
+  if (err instanceof RevisionConflict) return true;
+  return err instanceof JetStreamApiError &&
+    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
+      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }

@@ -1,6 +1,7 @@
 import type { QoS } from "../mqtt/session.ts";
 import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { StorePipeline } from "./store_pipeline.ts";
+import type { MessageProps } from "../mqtt/message_props.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
 
 /** The header nats-server's MQTT puts on MQTT-originated messages: the publish QoS. */
@@ -20,6 +21,8 @@ export interface BusMessage {
   readonly qos: QoS | null;
   readonly stored: boolean;
   readonly reply: string | undefined;
+  /** Read by MQTT 5 delivery only (mqtt_headers.ts: deliveryProps). */
+  readonly headers?: MsgHdrs | undefined;
 }
 
 export type BusMessageHandler = (msg: BusMessage) => void;
@@ -64,9 +67,17 @@ export class Bus {
   }
 
   /** Publishes an MQTT message to NATS subscribers, tagged with its QoS. */
-  publish(subject: string, payload: Uint8Array, qos: QoS, stored = false): void {
-    this.#nc.publish(subject, payload, { headers: (stored ? storedHeaders : plainHeaders)[qos] });
-    this.onLocalPublish({ subject, data: payload, qos, stored, reply: undefined });
+  publish(
+    subject: string,
+    payload: Uint8Array,
+    qos: QoS,
+    stored = false,
+    props: MessageProps | null = null,
+  ): void {
+    const base = (stored ? storedHeaders : plainHeaders)[qos] as MsgHdrs;
+    const headers = props ? withProps(base, props) : base;
+    this.#nc.publish(subject, payload, { headers });
+    this.onLocalPublish({ subject, data: payload, qos, stored, reply: undefined, headers });
   }
 
   /**
@@ -82,13 +93,28 @@ export class Bus {
    * `msgId`, JetStream drops a second store of the same id (its duplicate window, 2 minutes by
    * default): a QoS 2 release retried after a crash is stored once.
    */
-  store(subject: string, payload: Uint8Array, qos: QoS, msgId?: string): Promise<number> {
-    return this.stores.store(messageSubject(subject), payload, plainHeaders[qos] as MsgHdrs, msgId);
+  store(
+    subject: string,
+    payload: Uint8Array,
+    qos: QoS,
+    msgId?: string,
+    props: MessageProps | null = null,
+  ): Promise<number> {
+    const base = plainHeaders[qos] as MsgHdrs;
+    const headers = props ? withProps(base, props) : base;
+    return this.stores.store(messageSubject(subject), payload, headers, msgId);
   }
 
   /** Keeps the message as the subject's retained one; an empty payload deletes it. */
-  retain(subject: string, payload: Uint8Array, qos: QoS): Promise<number> {
-    return this.stores.store(retainedSubject(subject), payload, plainHeaders[qos] as MsgHdrs);
+  retain(
+    subject: string,
+    payload: Uint8Array,
+    qos: QoS,
+    props: MessageProps | null = null,
+  ): Promise<number> {
+    const base = plainHeaders[qos] as MsgHdrs;
+    const headers = props ? withProps(base, props) : base;
+    return this.stores.store(retainedSubject(subject), payload, headers);
   }
 
   /** Acknowledges a message a JetStream consumer delivered. */
@@ -182,5 +208,14 @@ function toBusMessage(msg: Msg): BusMessage {
     qos: q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null,
     stored: h?.get(STORED_HEADER) === "1",
     reply: msg.reply,
+    headers: h,
   };
+}
+
+/** Headers: the QoS ones jetmq always sends, then the message's own (MQTT 5 properties). */
+function withProps(base: MsgHdrs, props: MessageProps): MsgHdrs {
+  const h = headers();
+  for (const [k, values] of base) for (const v of values) h.append(k, v);
+  for (const [k, v] of props.pairs) h.append(k, v);
+  return h;
 }

@@ -1,6 +1,6 @@
 import type { KV, KvWatchEntry } from "@nats-io/kv";
 import type { QueuedIterator } from "@nats-io/transport-node";
-import type { Bucket } from "./bucket.ts";
+import { type Bucket, isConflict } from "./bucket.ts";
 import { DELAYED_WILL_PREFIX, delayedWillKey, willKey } from "./names.ts";
 
 const encoder = new TextEncoder();
@@ -114,8 +114,17 @@ export class Leases {
     await this.willBucket.put(delayedWillKey(key), encoder.encode(String(at)));
   }
 
-  async delayedGone(key: string): Promise<void> {
-    await this.willBucket.erase(delayedWillKey(key));
+  /**
+   * Removes a session's timer; with `at`, only if that is still its time: a late timer must
+   * not remove the one a later connection's end has set.
+   */
+  async delayedGone(key: string, at?: number): Promise<void> {
+    if (at === undefined) return await this.willBucket.erase(delayedWillKey(key));
+    const entry = await this.willBucket.get(delayedWillKey(key));
+    if (!entry || new TextDecoder().decode(entry.value) !== String(at)) return;
+    await this.willBucket.erase(delayedWillKey(key), entry.revision).catch((err) => {
+      if (!isConflict(err)) throw err;
+    });
   }
 
   /** Session keys with a will served by `instanceId` (listed only when an instance died). */

@@ -60,7 +60,10 @@ export async function provisionStore(
   const api = new JsApi(new InboxRequests(nc, opts.apiTimeoutMs));
   const bucket = async (name: string, watched = false) => {
     const kv = await kvm.create(name, { history: 1, replicas, storage: StorageType.File });
-    const direct = (kv as { direct?: boolean }).direct !== false;
+    // A direct get may be answered by a follower that has not applied the latest write yet:
+    // with replicas, reads go to the leader, so that a QoS 2 message held a moment ago is
+    // found at its PUBREL and a session record just written is the one read back.
+    const direct = replicas === 1 && (kv as { direct?: boolean }).direct !== false;
     return new Bucket(kv, name, api, opts.log, watched, direct);
   };
   const sessions = await bucket(SESSIONS_BUCKET);

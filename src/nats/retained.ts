@@ -15,6 +15,8 @@ export interface RetainedMessage {
   readonly subject: string;
   readonly payload: Uint8Array;
   readonly qos: QoS;
+  /** Read by MQTT 5 delivery only (message_props.ts: deliveryProps). */
+  readonly headers?: MsgHdrs | undefined;
 }
 
 const BATCH = 256;
@@ -79,5 +81,6 @@ function toRetained(subject: string, payload: Uint8Array, headers?: MsgHdrs): Re
     subject: subject.slice(RETAINED_SUBJECT_PREFIX.length),
     payload,
     qos: q === "1" || q === "2" ? (Number(q) as QoS) : 0,
+    headers,
   };
 }

@@ -1,8 +1,7 @@
-import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import { StoreConflictError } from "../errors.ts";
 import type { ClaimResult, SessionRecord } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
-import { type Bucket, type Entry, RevisionConflict } from "./bucket.ts";
+import { type Bucket, type Entry, isConflict } from "./bucket.ts";
 import { isNoAnswer } from "./js_api.ts";
 import { sessionKey } from "./names.ts";
 import { withRetry } from "./retry.ts";
@@ -184,13 +183,6 @@ export class SessionStore {
       }
     }
   }
-}
-
-function isConflict(err: unknown): boolean {
-  if (err instanceof RevisionConflict) return true;
-  return err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence ||
-      err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }
 
 /** The entry is what an unanswered write left: the same bytes, or gone after an erase. */

@@ -200,7 +200,8 @@ describe("authorization", () => {
       }, env.ctx(s, "c"));
     expect(pub("devices/other/temp", 1)).toEqual([{
       kind: "send",
-      packet: { cmd: "puback", messageId: 5, reasonCode: 0 },
+      // 0x87 (not authorized) for MQTT 5; a 3.1.1 PUBACK has no reason.
+      packet: { cmd: "puback", messageId: 5, reasonCode: 0x87 },
     }]);
     expect(pub("devices/other/temp", 0)).toEqual([]);
     expect(pub("devices/device-1/temp", 0)).toEqual([]);
@@ -210,7 +211,7 @@ describe("authorization", () => {
       .toBe(true);
   });
 
-  test("SUBSCRIBE refuses filters outside the allow list or inside a deny rule with 0x80", async () => {
+  test("SUBSCRIBE refuses filters outside the allow list or inside a deny rule with 0x87 (3.1.1: 0x80)", async () => {
     const s = await device();
     const fx = await subscribe({
       cmd: "subscribe",

@@ -61,7 +61,7 @@ describe("connect handler", () => {
   });
 
   for (
-    const [id, level] of [["MQTT", 5], ["MQTT", 6], ["MQTT", 3], ["MQIsdp", 4]] as const
+    const [id, level] of [["MQTT", 6], ["MQTT", 3], ["MQIsdp", 4], ["MQIsdp", 5]] as const
   ) {
     test(`"${id}" level ${level} gets CONNACK 0x01 and a close [MQTT-3.1.2-2]`, async () => {
       const p = packet({ protocolId: id, protocolVersion: level as 4 });
@@ -74,6 +74,41 @@ describe("connect handler", () => {
       expect(await env.sessions.get(sessionKey(p.clientId))).toBeNull();
     });
   }
+
+  test('"MQTT" level 5 is accepted, or with mqtt5 off gets CONNACK 0x01 as a 3.1.1 server answers', async () => {
+    const on = await connect(packet({ protocolVersion: 5 }), env.ctx());
+    expect(on[1]).toMatchObject({ packet: { cmd: "connack", reasonCode: 0, returnCode: 0 } });
+    const off = await connect(packet({ protocolVersion: 5 }), {
+      ...env.ctx(),
+      limits: { ...env.ctx().limits, mqtt5: false },
+    });
+    expect(off[0]).toMatchObject({ packet: { cmd: "connack", returnCode: 1 } });
+    expect(off[1]).toMatchObject({ kind: "close" });
+  });
+
+  test("MQTT 5: Session Expiry Interval, capped by max_session_expiry and said in CONNACK", async () => {
+    const fx = await connect(
+      {
+        ...packet({ protocolVersion: 5, clean: false }),
+        props: { sessionExpiryInterval: 7200 },
+      } as IConnectPacket,
+      { ...env.ctx(), limits: { ...env.ctx().limits, maxSessionExpiry: 3600 } },
+    );
+    expect(bound(fx)).toMatchObject({ clean: false, expiry: 3600 });
+    expect(fx[1]).toMatchObject({ packet: { props: { sessionExpiryInterval: 3600 } } });
+  });
+
+  test("MQTT 5: an authentication method is refused with 0x8C", async () => {
+    const fx = await connect(
+      {
+        ...packet({ protocolVersion: 5 }),
+        props: { authenticationMethod: "SCRAM-SHA-1" },
+      } as IConnectPacket,
+      env.ctx(),
+    );
+    expect(fx[0]).toMatchObject({ packet: { cmd: "connack", reasonCode: 0x8c } });
+    expect(fx[1]).toMatchObject({ kind: "close" });
+  });
 
   test("an empty client id with clean=0 gets CONNACK 0x02 [MQTT-3.1.3-8]", async () => {
     const fx = await connect(packet({ clientId: "", clean: false }), env.ctx());

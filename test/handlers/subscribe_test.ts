@@ -131,7 +131,7 @@ describe("ping, disconnect and close handlers", () => {
 
   test("DISCONNECT closes gracefully", () => {
     expect(disconnect({ cmd: "disconnect" }, env.connected())).toEqual([
-      { kind: "close", reason: "Client sent DISCONNECT", graceful: true },
+      { kind: "close", reason: "Client sent DISCONNECT", graceful: true, ending: {} },
     ]);
   });
 

@@ -99,6 +99,7 @@ export async function handlerEnv(
         protocolVersion: 4,
         keepalive: 0,
         identity: { name: null, permissions: null, maxConnections: null },
+        expiry: 0,
       }, connectionId) as SessionContext,
     advanceClock: (ms) => void (offset += ms),
     liveFilters,

@@ -7,6 +7,8 @@ export interface Received {
   payload: string;
   qos: number;
   retain: boolean;
+  /** MQTT 5 properties, as MQTT.js decodes them. */
+  properties?: Record<string, unknown>;
 }
 
 export interface TestClient extends AsyncDisposable {
@@ -35,7 +37,13 @@ export async function mqttjs(url: string, options: IClientOptions = {}): Promise
   });
   const received: Received[] = [];
   client.on("message", (topic, payload, packet) => {
-    received.push({ topic, payload: payload.toString(), qos: packet.qos, retain: packet.retain });
+    received.push({
+      topic,
+      payload: payload.toString(),
+      qos: packet.qos,
+      retain: packet.retain,
+      ...(packet.properties ? { properties: packet.properties as Record<string, unknown> } : {}),
+    });
   });
   return {
     client,
