@@ -10,6 +10,7 @@ import type {
   Packet,
 } from "mqtt-packet";
 import { v3ConnackCode } from "./reason_codes.ts";
+import { varintLength, writeVarint } from "./varint.ts";
 import type { Properties } from "./v5_properties.ts";
 
 /** A packet jetmq sends, with the properties an MQTT 5 client gets (3.1.1 ignores them). */
@@ -93,17 +94,9 @@ export function encodePublish(
 ): Uint8Array {
   const idLength = qos > 0 ? 2 : 0;
   const remaining = 2 + topic.length + idLength + payload.length;
-  const lengthBytes = remaining < 128 ? 1 : remaining < 16384 ? 2 : remaining < 2097152 ? 3 : 4;
-  const out = new Uint8Array(1 + lengthBytes + remaining);
+  const out = new Uint8Array(1 + varintLength(remaining) + remaining);
   out[0] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 1 : 0);
-  let at = 1;
-  let n = remaining;
-  do {
-    let byte = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) byte |= 0x80;
-    out[at++] = byte;
-  } while (n > 0);
+  let at = writeVarint(out, 1, remaining);
   out[at++] = topic.length >> 8;
   out[at++] = topic.length & 0xff;
   out.set(topic, at);

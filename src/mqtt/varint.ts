@@ -8,14 +8,19 @@ export function varintLength(n: number): number {
 /** `n` as a variable byte integer. */
 export function encodeVarint(n: number): Uint8Array {
   const out = new Uint8Array(varintLength(n));
-  let at = 0;
+  writeVarint(out, 0, n);
+  return out;
+}
+
+/** Writes `n` as a variable byte integer into `out` at `at`; returns where it ends. */
+export function writeVarint(out: Uint8Array, at: number, n: number): number {
   do {
     let byte = n % 128;
     n = Math.floor(n / 128);
     if (n > 0) byte |= 0x80;
     out[at++] = byte;
   } while (n > 0);
-  return out;
+  return at;
 }
 
 /** The variable byte integer at `at`, or null when it is cut short or longer than 4 bytes. */
