@@ -159,6 +159,7 @@ function clientLimits(props: Properties): ClientLimits {
   return {
     maximumPacketSize: props.maximumPacketSize ?? Number.MAX_SAFE_INTEGER,
     receiveMaximum: props.receiveMaximum ?? 65535,
+    topicAliasMaximum: props.topicAliasMaximum ?? 0,
   };
 }
 
@@ -177,8 +178,7 @@ function connackProperties(
     ...(limits.rejectQos2Publish ? { maximumQos: 1 } : {}),
     maximumPacketSize: limits.maxPacketSize,
     ...(limits.topicAliasMaximum > 0 ? { topicAliasMaximum: limits.topicAliasMaximum } : {}),
-    // Not offered yet: a client using them gets 0xA1 or 0x9E.
-    subscriptionIdentifierAvailable: 0,
+    // Not offered yet: a client using them gets 0x9E.
     sharedSubscriptionAvailable: 0,
   };
 }

@@ -20,16 +20,8 @@ export async function subscribe(
 ): Promise<Effect[]> {
   const session = ctx.session;
   const v5 = session.protocolVersion === 5;
-  if (v5 && packet.props?.subscriptionIdentifiers) {
-    // CONNACK said they are not available (Subscription Identifier Available 0).
-    return [
-      close(
-        "SUBSCRIBE with a Subscription Identifier, which CONNACK said is not available",
-        false,
-        Reason.subscriptionIdentifiersNotSupported,
-      ),
-    ];
-  }
+  // One Subscription Identifier per SUBSCRIBE, for each of its filters (3.8.2.1.2).
+  const subscriptionId = v5 ? packet.props?.subscriptionIdentifiers?.[0] : undefined;
   const granted: number[] = [];
   const grants: Grant[] = [];
   const indexOf = new Map<Grant, number>();
@@ -41,8 +33,12 @@ export async function subscribe(
       granted.push(Reason.sharedSubscriptionsNotSupported);
       return;
     }
-    const options = v5 && (nl || rap)
-      ? { ...(nl ? { nl: true as const } : {}), ...(rap ? { rap: true as const } : {}) }
+    const options = v5 && (nl || rap || subscriptionId)
+      ? {
+        ...(nl ? { nl: true as const } : {}),
+        ...(rap ? { rap: true as const } : {}),
+        ...(subscriptionId ? { id: subscriptionId } : {}),
+      }
       : undefined;
     const grant = grantFor(topic, qos, !session.clean, ctx.limits.maxGrantedQos, options);
     if (v5 && (rh === 2 || (rh === 1 && ctx.subscribed(topic)))) noRetained.add(topic);

@@ -2,6 +2,8 @@ import type { Grant, QoS, SessionRef } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
 import { encodePublish } from "../mqtt/packets.ts";
 import { encodePublishV5 } from "../mqtt/v5_encode.ts";
+import { encodeProperties } from "../mqtt/v5_properties.ts";
+import { encodeVarint, readVarint } from "../mqtt/varint.ts";
 import { PUBLISHER_HEADER, RETAIN_HEADER } from "../mqtt/message_props.ts";
 import { subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
@@ -58,6 +60,10 @@ export class ClientDelivery implements Subscriber {
   #inFlightIds: InFlight | null = null;
   #releasesOf: Qos2Releases | null = null;
   #closed = false;
+  /** MQTT 5 topic aliases jetmq set on this connection: subject → alias. */
+  #aliases: Map<string, number> | null = null;
+  /** The subject whose alias the PUBLISH being encoded sets, until it is written. */
+  #newAlias: string | null = null;
   /** QoS 1/2 sends held back by the client's Receive Maximum. */
   #waiting: Array<() => void> | null = null;
   /** Live messages held back while retained ones are sent, so those go first. */
@@ -231,7 +237,7 @@ export class ClientDelivery implements Subscriber {
       sent.add(m.subject);
     }
     const qos = Math.min(m.qos, this.#grants.qosFor(m.subject, pattern)) as QoS;
-    this.#sendUnstored(encodeTopic(m.subject), m.payload, qos, true, m);
+    this.#sendUnstored(m.subject, encodeTopic(m.subject), m.payload, qos, true, m);
   }
 
   /**
@@ -239,6 +245,7 @@ export class ClientDelivery implements Subscriber {
    * connection until acknowledged (README). Not dropped for a slow reader: it counts as sent.
    */
   #sendUnstored(
+    subject: string,
     topic: Uint8Array,
     payload: Uint8Array,
     qos: QoS,
@@ -246,16 +253,16 @@ export class ClientDelivery implements Subscriber {
     source: MessageSource,
   ): void {
     if (qos === 0) {
-      const bytes = this.#encode(topic, payload, 0, retain, source);
+      const bytes = this.#encode(subject, topic, payload, 0, retain, source);
       if (bytes) this.out.write(bytes, false);
       return;
     }
     if (this.#full()) {
-      return this.#wait(() => this.#sendUnstored(topic, payload, qos, retain, source));
+      return this.#wait(() => this.#sendUnstored(subject, topic, payload, qos, retain, source));
     }
     const id = this.#inFlight.takeFree(qos);
     if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
-    const bytes = this.#encode(topic, payload, qos, retain, source, false, id);
+    const bytes = this.#encode(subject, topic, payload, qos, retain, source, false, id);
     if (bytes) this.out.write(bytes, false);
     else this.#inFlight.release(id);
   }
@@ -266,6 +273,7 @@ export class ClientDelivery implements Subscriber {
    * [MQTT-3.1.2-25] — and counts as delivered.
    */
   #encode(
+    subject: string,
     topic: Uint8Array,
     payload: Uint8Array,
     qos: QoS,
@@ -276,17 +284,63 @@ export class ClientDelivery implements Subscriber {
   ): Uint8Array | null {
     const client = this.session.client;
     if (!client) return encodePublish(topic, payload, qos, retain, dup, id);
-    const props = mqtt5Props(source, Date.now());
+    this.#newAlias = null;
+    let props = mqtt5Props(source, Date.now());
     if (!props) return null;
-    const bytes = encodePublishV5(topic, payload, qos, retain, props, dup, id);
+    // This subscriber's own properties: its Subscription Identifiers, a topic alias.
+    const ids = this.#grants.anyOptions ? this.#grants.options(subject).ids : [];
+    const alias = client.topicAliasMaximum > 0
+      ? this.#aliasFor(subject, client.topicAliasMaximum)
+      : null;
+    if (ids.length > 0 || alias) {
+      props = withProperties(
+        props,
+        encodeProperties({
+          ...(alias ? { topicAlias: alias.alias } : {}),
+          ...(ids.length > 0 ? { subscriptionIdentifiers: [...ids] } : {}),
+        }),
+      );
+    }
+    const name = alias?.known ? EMPTY : topic;
+    const bytes = encodePublishV5(name, payload, qos, retain, props, dup, id);
     return bytes.length > client.maximumPacketSize ? null : bytes;
   }
 
-  /** A shared QoS 0 PUBLISH of the fanout, in this client's version. */
-  #shared(message: FanoutMessage): Uint8Array | null {
-    if (!this.session.client) return message.qos0;
+  /**
+   * The alias of `subject`'s topic on this connection, set by the first PUBLISH that carries it
+   * with the topic (`known` false) and used alone afterwards; null once all are taken. Aliases
+   * live as long as the connection [MQTT-3.3.2-10]: this object is the connection's.
+   */
+  #aliasFor(subject: string, max: number): { alias: number; known: boolean } | null {
+    const aliases = this.#aliases ??= new Map();
+    const known = aliases.get(subject);
+    if (known !== undefined) return { alias: known, known: true };
+    if (aliases.size >= max) return null;
+    const alias = aliases.size + 1;
+    aliases.set(subject, alias);
+    this.#newAlias = subject;
+    return { alias, known: false };
+  }
+
+  /**
+   * Writes a QoS 0 PUBLISH the queue may drop for a slow reader. A dropped one that was to set
+   * a topic alias never told the client: the alias is forgotten, to be set again.
+   */
+  #writeDroppable(bytes: Uint8Array): void {
+    const setting = this.#newAlias;
+    this.#newAlias = null;
+    if (!this.out.write(bytes, true) && setting !== null) this.#aliases?.delete(setting);
+  }
+
+  /** A shared QoS 0 PUBLISH of the fanout, in this client's version (or its own, see #encode). */
+  #shared(subject: string, message: FanoutMessage): Uint8Array | null {
+    const client = this.session.client;
+    if (!client) return message.qos0;
+    if (client.topicAliasMaximum > 0 || this.#grants.anyOptions) {
+      return this.#encode(subject, message.topic, message.bus.data, 0, false, message.bus);
+    }
     const bytes = message.qos0v5;
-    return bytes && bytes.length <= this.session.client.maximumPacketSize ? bytes : null;
+    return bytes && bytes.length <= client.maximumPacketSize ? bytes : null;
   }
 
   /** A message on a plain subject, from the fanout. */
@@ -304,23 +358,24 @@ export class ClientDelivery implements Subscriber {
       // Retain As Published: this subscriber's copy keeps the flag, so it is its own.
       const qos = Math.min(m.qos ?? 0, this.#grants.qosFor(m.subject, pattern)) as QoS;
       if (!this.session.clean && m.stored && this.#grants.storedQosFor(m.subject) > 0) return;
-      return this.#sendUnstored(message.topic, m.data, this.session.clean ? qos : 0, true, m);
+      const q = this.session.clean ? qos : 0;
+      return this.#sendUnstored(m.subject, message.topic, m.data, q, true, m);
     }
     if (!this.session.clean) {
       // A QoS 1/2 subscription gets the stored copy from its consumer, not this one, even while
       // that consumer is still being listened to on resume (it delivers the copy then).
       if (m.stored && this.#grants.storedQosFor(m.subject) > 0) return;
-      const bytes = this.#shared(message);
-      if (bytes) this.out.write(bytes, true);
+      const bytes = this.#shared(m.subject, message);
+      if (bytes) this.#writeDroppable(bytes);
       return;
     }
     // Overlapping filters: the one copy goes at the highest QoS granted [MQTT-3.3.5-1].
     const qos = Math.min(m.qos ?? 0, this.#grants.qosFor(m.subject, pattern)) as QoS;
     // QoS 0 shares the bytes encoded once for every subscriber, and may be dropped.
     if (qos === 0) {
-      const bytes = this.#shared(message);
-      if (bytes) this.out.write(bytes, true);
-    } else this.#sendUnstored(message.topic, m.data, qos, false, m);
+      const bytes = this.#shared(m.subject, message);
+      if (bytes) this.#writeDroppable(bytes);
+    } else this.#sendUnstored(m.subject, message.topic, m.data, qos, false, m);
   }
 
   /** A message from one of the session's durable consumers. */
@@ -347,8 +402,9 @@ export class ClientDelivery implements Subscriber {
     const qos = Math.min(m.qos ?? 1, this.#grants.storedQosFor(subject, consumerSubject));
     if (qos === 0) {
       // Its reply subject is JetStream's acknowledgement, no Response Topic: headers only.
-      const bytes = this.#encode(encodeTopic(subject), m.data, 0, retain, { headers: m.headers });
-      if (bytes) this.out.write(bytes, true);
+      const source = { headers: m.headers };
+      const bytes = this.#encode(subject, encodeTopic(subject), m.data, 0, retain, source);
+      if (bytes) this.#writeDroppable(bytes);
       this.deps.bus.ack(m.reply);
       return;
     }
@@ -363,7 +419,8 @@ export class ClientDelivery implements Subscriber {
     if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
     const dup = ack.delivered > 1;
     const source = { headers: m.headers };
-    const bytes = this.#encode(encodeTopic(subject), m.data, qos as 1 | 2, retain, source, dup, id);
+    const topic = encodeTopic(subject);
+    const bytes = this.#encode(subject, topic, m.data, qos as 1 | 2, retain, source, dup, id);
     if (!bytes) {
       // Expired, or too large for this client: delivered as far as MQTT 5 is concerned.
       this.#inFlight.release(id);
@@ -405,3 +462,15 @@ type MessageSource = Pick<BusMessage, "headers"> & { readonly reply?: string | u
 /** Published by this client (an MQTT 5 publisher says who it is). */
 const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>
   m.headers?.get(PUBLISHER_HEADER) === clientId;
+
+const EMPTY = new Uint8Array(0);
+
+/** A property block (length first) with `extra` property bytes (their own length first) added. */
+function withProperties(block: Uint8Array, extra: Uint8Array): Uint8Array {
+  const a = readVarint(block, 0);
+  const b = readVarint(extra, 0);
+  if (!a || !b) return block;
+  const content = [block.subarray(a.size), extra.subarray(b.size)];
+  const length = content[0]!.length + content[1]!.length;
+  return Buffer.concat([encodeVarint(length), ...content]);
+}

@@ -40,18 +40,25 @@ export class GrantSet {
    * The options for a message on `subject`: withheld by No Local only when every matching
    * filter asks for it; RETAIN as published when any does. Cheap when no filter has options.
    */
-  options(subject: string): { noLocal: boolean; retainAsPublished: boolean } {
+  options(subject: string): DeliveryOptions {
     if (!this.#anyOptions) return NO_OPTIONS;
     let matched = 0;
     let noLocal = 0;
     let retainAsPublished = false;
+    const ids: number[] = [];
     for (const g of this.#grants.values()) {
       if (!g.subjects.some((p) => receives(p, subject))) continue;
       matched++;
       if (g.options?.nl) noLocal++;
       if (g.options?.rap) retainAsPublished = true;
+      if (g.options?.id) ids.push(g.options.id);
     }
-    return { noLocal: matched > 0 && noLocal === matched, retainAsPublished };
+    return { noLocal: matched > 0 && noLocal === matched, retainAsPublished, ids };
+  }
+
+  /** Some filter has MQTT 5 options (No Local, Retain As Published, an identifier). */
+  get anyOptions(): boolean {
+    return this.#anyOptions;
   }
 
   /** Every plain subject of the grants. */
@@ -135,4 +142,16 @@ function highest(qosOf: ReadonlyMap<string, QoS>, subject: string): QoS {
   return best;
 }
 
-const NO_OPTIONS = Object.freeze({ noLocal: false, retainAsPublished: false });
+/** What the MQTT 5 options of the filters matching a message ask of its delivery. */
+export interface DeliveryOptions {
+  readonly noLocal: boolean;
+  readonly retainAsPublished: boolean;
+  /** The Subscription Identifiers of every matching filter that has one [MQTT-3.3.4-3]. */
+  readonly ids: readonly number[];
+}
+
+const NO_OPTIONS: DeliveryOptions = Object.freeze({
+  noLocal: false,
+  retainAsPublished: false,
+  ids: [],
+});

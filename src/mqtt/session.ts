@@ -12,6 +12,8 @@ export interface ClientLimits {
   readonly maximumPacketSize: number;
   /** QoS 1 and 2 PUBLISHes it takes unacknowledged at most [MQTT-3.3.4-9]. */
   readonly receiveMaximum: number;
+  /** Topic aliases jetmq may set in PUBLISHes to it (0: none) [MQTT-3.3.2-11]. */
+  readonly topicAliasMaximum: number;
 }
 
 /** What a client may publish and receive; the users file's rules implement it (src/auth). */
@@ -73,6 +75,8 @@ export interface SubscriptionOptions {
   readonly nl?: true;
   /** Retain As Published: the RETAIN flag as published [MQTT-3.3.1-12]. */
   readonly rap?: true;
+  /** Subscription Identifier, sent with each message the subscription matches [MQTT-3.3.4-3]. */
+  readonly id?: number;
 }
 
 /** What is kept of one client id between connections. The owner fences writes after a takeover. */

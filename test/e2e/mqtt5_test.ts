@@ -41,7 +41,7 @@ describe("MQTT 5", () => {
     expect(p.assignedClientIdentifier).toMatch(/^jetmq-/);
     expect(p.maximumPacketSize).toBe(1024 * 1024);
     expect(p.topicAliasMaximum).toBe(4);
-    expect(p.subscriptionIdentifiersAvailable).toBe(false);
+    expect(p.subscriptionIdentifiersAvailable).toBeUndefined(); // absent: available
     expect(p.sharedSubscriptionAvailable).toBe(false);
     // The id it was given is its session's: /connz knows it.
     expect(await a.connz(String(p.assignedClientIdentifier))).toHaveLength(1);
@@ -327,5 +327,52 @@ describe("MQTT 5", () => {
       expect(onWire).toBeLessThanOrEqual(acked + 3);
     }
     expect(slow.received.map((m) => m.payload)).toEqual(["0", "1", "2", "3", "4", "5"]);
+  });
+
+  test("Subscription Identifiers: one copy carrying the identifier of every matching filter [MQTT-3.3.4-3]", async () => {
+    const topic = `sid/${uid()}`;
+    await using c = await v5(a);
+    await c.client.subscribeAsync(`${topic}/+`, {
+      qos: 1,
+      properties: { subscriptionIdentifier: 7 },
+    });
+    await c.client.subscribeAsync(`${topic}/#`, {
+      qos: 0,
+      properties: { subscriptionIdentifier: 9 },
+    });
+    await c.client.subscribeAsync(`${topic}/x/#`, { qos: 0 });
+    await using pub = await v5(b);
+    await pub.client.publishAsync(`${topic}/x`, "both", { qos: 1 });
+    await pub.client.publishAsync(`${topic}/x/y`, "one", { qos: 1 });
+    const got = await c.waitMessages(2);
+    const ids = (m: (typeof got)[0] | undefined) =>
+      [m?.properties?.subscriptionIdentifier].flat().sort();
+    expect(got.map((m) => m.payload)).toEqual(["both", "one"]);
+    expect(ids(got[0])).toEqual([7, 9]);
+    expect(ids(got[1])).toEqual([9]);
+    await Bun.sleep(200);
+    expect(c.received).toHaveLength(2);
+  });
+
+  test("outbound topic aliases up to the client's maximum; every message still has its topic", async () => {
+    const topic = `oal/${uid()}`;
+    await using c = await v5(a, { properties: { topicAliasMaximum: 2 } });
+    let aliased = 0;
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    parser.on("packet", (p) => p.cmd === "publish" && p.topic === "" && aliased++);
+    c.client.stream.on("data", (chunk: Buffer) => parser.parse(chunk));
+    await c.client.subscribeAsync(`${topic}/#`, { qos: 1 });
+    await using pub = await v5(b);
+    const sent: string[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (const t of ["a", "b", "c"]) {
+        sent.push(`${topic}/${t}`);
+        await pub.client.publishAsync(`${topic}/${t}`, String(round), { qos: round === 1 ? 0 : 1 });
+      }
+    }
+    const got = await c.waitMessages(9);
+    expect(got.map((m) => m.topic)).toEqual(sent);
+    // Two topics got aliases (the maximum), and were sent without their name after the first.
+    expect(aliased).toBe(4);
   });
 });
