@@ -52,10 +52,17 @@ export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promi
   if (!("name" in admitted)) return admitted;
   const identity = admitted;
   const cleanStart = packet.clean !== false;
-  const asked = v5 ? props.sessionExpiryInterval ?? 0 : cleanStart ? 0 : NEVER_EXPIRES;
+  const askedExpiry = v5 ? props.sessionExpiryInterval ?? 0 : cleanStart ? 0 : NEVER_EXPIRES;
   const max = ctx.limits.maxSessionExpiry;
-  const expiry = max > 0 && asked > max ? max : asked;
+  const expiry = max > 0 && askedExpiry > max ? max : askedExpiry;
   const protocolVersion = packet.protocolVersion ?? 4;
+  // An MQTT 5 client is told a shorter keepalive, or one at all, when it asks for more or none
+  // (3.2.2.3.14); 3.1.1 has no way to say it, and keeps its own.
+  const maxKeepalive = ctx.limits.maxKeepalive;
+  const asked = packet.keepalive ?? 0;
+  const keepalive = v5 && maxKeepalive > 0 && (asked === 0 || asked > maxKeepalive)
+    ? maxKeepalive
+    : asked;
   const key = ctx.sessions.keyOf(clientId);
   const now = ctx.now();
   const claim = await ctx.sessions.claim(key, (previous) => {
@@ -114,7 +121,7 @@ export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promi
     clean,
     generation: claim.generation,
     protocolVersion,
-    keepalive: packet.keepalive ?? 0,
+    keepalive,
     identity,
     expiry,
     ...(v5 ? { client: clientLimits(props) } : {}),
@@ -134,7 +141,15 @@ export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promi
       connack(
         Reason.success,
         sessionPresent,
-        v5 ? connackProperties(ctx, assigned, asked, expiry) : undefined,
+        v5
+          ? connackProperties(
+            ctx,
+            assigned,
+            askedExpiry,
+            expiry,
+            keepalive !== asked ? keepalive : null,
+          )
+          : undefined,
       ),
     ),
   ];
@@ -169,9 +184,11 @@ function connackProperties(
   assigned: string | null,
   asked: number,
   expiry: number,
+  serverKeepAlive: number | null,
 ): Properties {
   const { limits } = ctx;
   return {
+    ...(serverKeepAlive === null ? {} : { serverKeepAlive }),
     ...(assigned ? { assignedClientIdentifier: assigned } : {}),
     // Only when jetmq keeps the session less long than the client asked (3.2.2.3.2).
     ...(expiry !== asked ? { sessionExpiryInterval: expiry } : {}),

@@ -83,6 +83,8 @@ export interface Limits {
   readonly mqtt5: boolean;
   /** Seconds a disconnected session is kept at most; 0 for no limit. */
   readonly maxSessionExpiry: number;
+  /** Longest keepalive of MQTT 5 clients, seconds (Server Keep Alive); 0 for the client's. */
+  readonly maxKeepalive: number;
   /** Topic aliases an MQTT 5 client may set (advertised in CONNACK). */
   readonly topicAliasMaximum: number;
   /** Largest packet jetmq accepts (advertised to MQTT 5 clients). */

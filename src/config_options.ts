@@ -226,6 +226,14 @@ export const OPTIONS = [
       "seconds a disconnected session is kept at most (MQTT 5 Session Expiry Interval; 3.1.1 clean=0 asks for ever); 0: no limit",
   },
   {
+    key: "max_keepalive",
+    field: "maxKeepalive",
+    kind: "limit",
+    fallback: "0",
+    help:
+      "longest keepalive, seconds, for MQTT 5 clients (told in CONNACK as Server Keep Alive; 0: the client's own)",
+  },
+  {
     key: "topic_alias_maximum",
     field: "topicAliasMaximum",
     kind: "limit",

@@ -44,6 +44,7 @@ export function limitsOf(config: Config): Limits {
     mqtt5: config.mqtt5,
     maxSessionExpiry: config.maxSessionExpiry,
     topicAliasMaximum: config.topicAliasMaximum,
+    maxKeepalive: config.maxKeepalive,
     maxPacketSize: config.maxPacketSize,
   });
 }

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { connect as natsConnect } from "@nats-io/transport-node";
 import type { IClientOptions } from "mqtt";
 import * as mqttPacket from "mqtt-packet";
-import { type TestBroker, useInstances } from "../helpers/broker.ts";
+import { startTestBroker, type TestBroker, useInstances } from "../helpers/broker.ts";
 import { mqttjs, type TestClient } from "../helpers/mqtt_clients.ts";
 import type { TestNats } from "../helpers/nats_server.ts";
 import { waitFor } from "../helpers/wait.ts";
@@ -14,7 +14,8 @@ import { encodeProperties } from "../../src/mqtt/v5_properties.ts";
 let nats: TestNats;
 let a: TestBroker;
 let b: TestBroker;
-useInstances(2, { mqtt5: "true", topic_alias_maximum: 4 }, (n, [first, second]) => {
+const OPTIONS = { mqtt5: "true", topic_alias_maximum: 4, max_keepalive: 30 };
+useInstances(2, OPTIONS, (n, [first, second]) => {
   nats = n;
   a = first as TestBroker;
   b = second as TestBroker;
@@ -374,5 +375,84 @@ describe("MQTT 5", () => {
     expect(got.map((m) => m.topic)).toEqual(sent);
     // Two topics got aliases (the maximum), and were sent without their name after the first.
     expect(aliased).toBe(4);
+  });
+
+  test("Server Keep Alive: a client asking for none or more than max_keepalive is told 30 s", async () => {
+    await using none = await v5(a, { keepalive: 0 });
+    expect(none.connack.properties?.serverKeepAlive).toBe(30);
+    await using short = await v5(a, { keepalive: 10 });
+    expect(short.connack.properties?.serverKeepAlive).toBeUndefined();
+    expect((await a.connz(String(none.client.options.clientId)))[0]).toMatchObject({});
+  });
+
+  test("an MQTT 5 request to a NATS service: the answer goes to the Response Topic's subject", async () => {
+    const nc = await natsConnect({ servers: nats.url });
+    nc.subscribe("svc.echo", {
+      callback: (_e, m) => {
+        const topic = m.headers?.get("Mqtt-Response-Topic");
+        if (topic) nc.publish(topic.replaceAll("/", "."), `echo:${m.string()}`);
+      },
+    });
+    await nc.flush();
+    const replies = `replies/${uid()}`;
+    await using caller = await v5(b);
+    await caller.client.subscribeAsync(replies);
+    await caller.client.publishAsync("svc/echo", "hi", {
+      properties: { responseTopic: replies, correlationData: Buffer.from("42") },
+    });
+    expect((await caller.waitMessages(1))[0]).toMatchObject({ topic: replies, payload: "echo:hi" });
+    await nc.close();
+  });
+
+  test("a session outlives a restart of its instance and expires on time afterwards", async () => {
+    const clientId = `restart-${uid()}`;
+    const topic = `restart/${uid()}`;
+    const opts = { clientId, clean: false, properties: { sessionExpiryInterval: 3 } };
+    const first = await startTestBroker(nats.url, OPTIONS);
+    {
+      await using c = await v5(first, opts);
+      await c.client.subscribeAsync(topic, { qos: 1 });
+    }
+    await first.stop();
+    await using pub = await v5(a);
+    await pub.client.publishAsync(topic, "kept", { qos: 1 });
+    await using second = await startTestBroker(nats.url, OPTIONS);
+    {
+      await using back = await v5(second, opts);
+      expect(back.connack.sessionPresent).toBe(true);
+      expect((await back.waitMessages(1))[0]?.payload).toBe("kept");
+    }
+    const all = () => [...a.logs, ...b.logs, ...second.logs];
+    await waitFor(
+      () => all().some((r) => r.event === "session.expired" && r.clientId === clientId),
+      { timeoutMs: 8000, what: "the session to expire" },
+    );
+    await using late = await v5(second, opts);
+    expect(late.connack.sessionPresent).toBe(false);
+  });
+
+  test("a Will Delay Interval outlives the instance the client was on", async () => {
+    const topic = `wd/${uid()}`;
+    await using watcher = await v5(b);
+    await watcher.client.subscribeAsync(topic, { qos: 1 });
+    const doomed = await startTestBroker(nats.url, OPTIONS);
+    // The session outlives the connection: otherwise the will goes when the session ends, at once.
+    const c = await v5(doomed, {
+      clean: false,
+      properties: { sessionExpiryInterval: 30 },
+      will: {
+        topic,
+        payload: Buffer.from("late"),
+        qos: 1,
+        retain: false,
+        properties: { willDelayInterval: 1 },
+      },
+    });
+    const stoppedAt = Date.now();
+    await doomed.stop(); // the instance goes: its client is cut off, its will waits 1 s
+    const [will] = await watcher.waitMessages(1, 8000);
+    expect(will).toMatchObject({ topic, payload: "late" });
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(900);
+    c.client.end(true);
   });
 });
