@@ -30,7 +30,8 @@ export function pubrel(packet: IPubrelPacket, ctx: SessionContext): Effect[] {
 
 /** PUBREC: the client has a QoS 2 delivery; from now on it only gets PUBREL [MQTT-4.3.3-1]. */
 export function pubrecHandler(packet: IPubrecPacket, _ctx: SessionContext): Effect[] {
-  return [{ kind: "received", packetId: packet.messageId ?? 0 }];
+  const refused = (packet.reasonCode ?? 0) >= 0x80;
+  return [{ kind: "received", packetId: packet.messageId ?? 0, ...(refused ? { refused } : {}) }];
 }
 
 /** PUBCOMP: the QoS 2 delivery is complete; its packet identifier is free again. */

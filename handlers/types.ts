@@ -47,7 +47,12 @@ export type Effect =
   /** The client acknowledged the QoS 1 delivery with this packet identifier. */
   | { readonly kind: "acked"; readonly packetId: number }
   /** The client received the QoS 2 delivery (PUBREC): release it, never send it again. */
-  | { readonly kind: "received"; readonly packetId: number }
+  | {
+    readonly kind: "received";
+    readonly packetId: number;
+    /** MQTT 5 PUBREC with a reason of 0x80 or more: the flow ends, nothing is sent again. */
+    readonly refused?: boolean;
+  }
   /** The client completed the QoS 2 delivery (PUBCOMP). */
   | { readonly kind: "completed"; readonly packetId: number }
   /** Resend PUBREL for a QoS 2 delivery the client received before it reconnected. */

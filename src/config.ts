@@ -148,6 +148,8 @@ function parseValue(opt: OptionSpec, value: string): unknown {
   switch (opt.kind) {
     case "string":
       return value.length > 0 ? value : fail("a non-empty string");
+    case "text":
+      return value === "" ? null : value;
     case "url":
       if (value === "") return null;
       return value.split(",").every((u) =>

@@ -4,6 +4,8 @@ import type { AddressList } from "./net/cidr.ts";
 /** What an option of each kind holds once parsed (config.ts parses and validates). */
 export interface KindTypes {
   string: string;
+  /** Free text that may be left empty (null then). */
+  text: string | null;
   port: number;
   size: number;
   /** Milliseconds. */
@@ -224,6 +226,14 @@ export const OPTIONS = [
     fallback: "0",
     help:
       "seconds a disconnected session is kept at most (MQTT 5 Session Expiry Interval; 3.1.1 clean=0 asks for ever); 0: no limit",
+  },
+  {
+    key: "server_reference",
+    field: "serverReference",
+    kind: "text",
+    fallback: "",
+    help:
+      "where a drain sends MQTT 5 clients (DISCONNECT 0x9C with this Server Reference); empty: 0x8B, no reference",
   },
   {
     key: "max_keepalive",

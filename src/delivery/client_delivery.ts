@@ -153,7 +153,11 @@ export class ClientDelivery implements Subscriber {
   }
 
   /** PUBREC, PUBCOMP, and PUBREL again on resume: see Qos2Releases. */
-  received(packetId: number): void {
+  received(packetId: number, refused = false): void {
+    if (refused) {
+      this.#releases.refused(packetId);
+      return this.#pump();
+    }
     this.#releases.received(packetId);
   }
 

@@ -59,6 +59,15 @@ export class Qos2Releases {
     });
   }
 
+  /**
+   * MQTT 5 PUBREC with a reason of 0x80 or more: the client will not take the message. The flow
+   * ends there, without PUBREL; the message is not sent again (to this client or another).
+   */
+  refused(packetId: number): void {
+    const entry = this.inFlight.release(packetId);
+    if (entry?.reply) this.deps.bus.ack(entry.reply);
+  }
+
   /** PUBCOMP: the delivery is done and its identifier free. */
   completed(packetId: number): void {
     this.inFlight.release(packetId);

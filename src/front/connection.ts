@@ -13,6 +13,7 @@ import { describeError, type ProtocolError } from "../errors.ts";
 import { type DecoderSink, encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import { disconnect, type Outgoing } from "../mqtt/packets.ts";
 import type { DecodedPublish } from "../mqtt/publish_decoder.ts";
+import type { Properties } from "../mqtt/v5_properties.ts";
 import { Reason } from "../mqtt/reason_codes.ts";
 import type { Transport, TransportPeer } from "../runtime/types.ts";
 import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
@@ -251,7 +252,12 @@ export class Connection implements TransportPeer {
   sendAway(reason: string, willDelayMs: number): void {
     this.#willDelayMs = willDelayMs;
     this.sentAway = true;
-    this.#close(reason, { code: Reason.serverShuttingDown });
+    // With a reference configured, an MQTT 5 client is told where to go (0x9C, 4.11).
+    const serverReference = this.deps.config.serverReference;
+    this.#close(reason, {
+      code: serverReference ? Reason.useAnotherServer : Reason.serverShuttingDown,
+      ...(serverReference ? { props: { serverReference } } : {}),
+    });
   }
 
   /** Closes the connection from outside (shutdown). */
@@ -296,7 +302,9 @@ export class Connection implements TransportPeer {
   /** Puts the topic of an aliased PUBLISH in place; why the alias is wrong, or null. */
   #resolveAlias(packet: DecodedPublish): string | null {
     const alias = packet.v5?.properties.topicAlias;
-    if (alias === undefined) return null;
+    if (alias === undefined) {
+      return packet.topic === "" ? "PUBLISH with neither a topic nor a Topic Alias" : null;
+    }
     const max = this.deps.config.topicAliasMaximum;
     if (alias === 0 || alias > max) {
       return `Topic Alias ${alias} outside 1..${max} [MQTT-3.3.2-8] [MQTT-3.3.2-9]`;
@@ -343,13 +351,16 @@ export class Connection implements TransportPeer {
    * Closes the connection once what is pending is written; an MQTT 5 client is told why with a
    * DISCONNECT carrying `code` [MQTT-4.13.2-1] (3.1.1 has no server DISCONNECT).
    */
-  #close(reason: string, opts: { discard?: boolean; code?: number } = {}): void {
+  #close(
+    reason: string,
+    opts: { discard?: boolean; code?: number; props?: Properties } = {},
+  ): void {
     if (this.#closing) return;
     this.#closing = true;
     this.closeReason = reason;
     this.#liveness.stop();
     if (opts.code !== undefined && this.#version === 5 && this.session && !opts.discard) {
-      this.#out.write(encodePacket(disconnect(opts.code), 5), false);
+      this.#out.write(encodePacket(disconnect(opts.code, opts.props), 5), false);
     }
     this.#out.end(opts.discard === true);
   }

@@ -53,7 +53,7 @@ export function applyEffect(effect: Effect, to: EffectTarget): void | Promise<vo
     case "acked":
       return to.delivery()?.acked(effect.packetId);
     case "received":
-      return to.startDelivery()?.received(effect.packetId);
+      return to.startDelivery()?.received(effect.packetId, effect.refused === true);
     case "completed":
       return to.delivery()?.completed(effect.packetId);
     case "resendRelease":

@@ -455,4 +455,57 @@ describe("MQTT 5", () => {
     expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(900);
     c.client.end(true);
   });
+
+  test("a PUBREC with a reason of 0x80 or more ends the QoS 2 flow: no PUBREL, not sent again", async () => {
+    const topic = `nrec/${uid()}`;
+    const clientId = `nrec-${uid()}`;
+    const opts = { clientId, clean: false, properties: { sessionExpiryInterval: 60 } };
+    const wire: string[] = [];
+    {
+      await using c = await v5(a, {
+        ...opts,
+        customHandleAcks: (_t, _m, _p, done) => done(0x80),
+      } as IClientOptions);
+      const parser = mqttPacket.parser({ protocolVersion: 5 });
+      parser.on("packet", (p) => wire.push(p.cmd));
+      c.client.stream.on("data", (chunk: Buffer) => parser.parse(chunk));
+      await c.client.subscribeAsync(topic, { qos: 2 });
+      await using pub = await v5(b);
+      await pub.client.publishAsync(topic, "refused", { qos: 2 });
+      await waitFor(() => wire.includes("publish"), { what: "the PUBLISH" });
+      await Bun.sleep(300);
+      expect(wire.filter((cmd) => cmd === "publish" || cmd === "pubrel")).toEqual(["publish"]);
+    }
+    // Not owed again on resume either.
+    await using back = await v5(b, opts);
+    expect(back.connack.sessionPresent).toBe(true);
+    await Bun.sleep(300);
+    expect(back.received).toEqual([]);
+  });
+
+  test("a PUBLISH with neither topic nor alias gets DISCONNECT 0x82", async () => {
+    await using bad = await v5(a);
+    const said = serverDisconnect(bad);
+    bad.client.stream.write(
+      encodePublishV5(new Uint8Array(0), new Uint8Array(1), 0, false, Uint8Array.of(0)),
+    );
+    expect(await said).toMatchObject({ reasonCode: 0x82 });
+  });
+
+  test("a drain with server_reference sends MQTT 5 clients DISCONNECT 0x9C with it", async () => {
+    await using draining = await startTestBroker(nats.url, {
+      ...OPTIONS,
+      server_reference: "mqtt.example.net:1883",
+      drain_notice: "100ms",
+    });
+    await using c = await v5(draining);
+    const said = serverDisconnect(c) as Promise<
+      { reasonCode?: number; properties?: object } | null
+    >;
+    await draining.drain();
+    expect(await said).toMatchObject({
+      reasonCode: 0x9c,
+      properties: { serverReference: "mqtt.example.net:1883" },
+    });
+  });
 });
