@@ -19,6 +19,11 @@ abstract class JetmqError extends Error {
 /** The peer broke the MQTT protocol; the connection is closed. */
 export class ProtocolError extends JetmqError {
   override readonly name = "ProtocolError";
+
+  /** `code`: the MQTT 5 reason an MQTT 5 client is told in the server's DISCONNECT. */
+  constructor(message: string, readonly code = 0x82) {
+    super(message);
+  }
 }
 
 /** A topic or filter cannot be used or cannot be mapped to a NATS subject. */

@@ -1,9 +1,6 @@
 import type { Grant, QoS, SessionRef } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
 import { encodePublish } from "../mqtt/packets.ts";
-import { encodePublishV5 } from "../mqtt/v5_encode.ts";
-import { encodeProperties } from "../mqtt/v5_properties.ts";
-import { encodeVarint, readVarint } from "../mqtt/varint.ts";
 import { PUBLISHER_HEADER, RETAIN_HEADER } from "../mqtt/message_props.ts";
 import { subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
@@ -12,13 +9,9 @@ import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
 import { describeError } from "../errors.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
-import {
-  type Fanout,
-  type FanoutMessage,
-  isCanonical,
-  mqtt5Props,
-  type Subscriber,
-} from "./fanout.ts";
+import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
+import { type MessageSource, Mqtt5Publishes } from "./mqtt5_publishes.ts";
+import { ReceiveWindow } from "./receive_window.ts";
 import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
 import { Qos2Releases } from "./qos2_releases.ts";
@@ -60,12 +53,10 @@ export class ClientDelivery implements Subscriber {
   #inFlightIds: InFlight | null = null;
   #releasesOf: Qos2Releases | null = null;
   #closed = false;
-  /** MQTT 5 topic aliases jetmq set on this connection: subject → alias. */
-  #aliases: Map<string, number> | null = null;
-  /** The subject whose alias the PUBLISH being encoded sets, until it is written. */
-  #newAlias: string | null = null;
-  /** QoS 1/2 sends held back by the client's Receive Maximum. */
-  #waiting: Array<() => void> | null = null;
+  /** MQTT 5 clients' PUBLISHes (properties, identifiers, aliases); null for 3.1.1. */
+  readonly #v5: Mqtt5Publishes | null;
+  /** QoS 1/2 sends held back by an MQTT 5 client's Receive Maximum. */
+  readonly #window: ReceiveWindow | null;
   /** Live messages held back while retained ones are sent, so those go first. */
   #held: Array<() => void> | null = null;
 
@@ -73,7 +64,11 @@ export class ClientDelivery implements Subscriber {
     readonly session: SessionRef,
     readonly deps: DeliveryDeps,
     readonly out: DeliveryOutput,
-  ) {}
+  ) {
+    const client = session.client;
+    this.#v5 = client ? new Mqtt5Publishes(client) : null;
+    this.#window = client ? new ReceiveWindow(client.receiveMaximum, () => this.inFlight) : null;
+  }
 
   get #inFlight(): InFlight {
     return this.#inFlightIds ??= new InFlight();
@@ -166,26 +161,17 @@ export class ClientDelivery implements Subscriber {
     this.#pump();
   }
 
-  /**
-   * The client's Receive Maximum is reached (MQTT 5): no more QoS 1/2 PUBLISHes until it
-   * acknowledges some [MQTT-3.3.4-9]. What comes meanwhile waits here, in order.
-   */
+  /** Whether the client's Receive Maximum is reached (MQTT 5): then sends wait. */
   #full(): boolean {
-    const client = this.session.client;
-    return client !== undefined && this.inFlight >= client.receiveMaximum;
+    return this.#window?.full() ?? false;
   }
 
   #wait(send: () => void): void {
-    const waiting = this.#waiting ??= [];
-    if (waiting.length >= MAX_WAITING) {
-      return this.out.fail("Client's Receive Maximum backlog full");
-    }
-    waiting.push(send);
+    if (!this.#window?.wait(send)) this.out.fail("Client's Receive Maximum backlog full");
   }
 
   #pump(): void {
-    const waiting = this.#waiting;
-    while (waiting && waiting.length > 0 && !this.#full()) waiting.shift()?.();
+    this.#window?.pump();
   }
 
   resendRelease(packetId: number, streamSeq: number): void {
@@ -273,8 +259,7 @@ export class ClientDelivery implements Subscriber {
 
   /**
    * The PUBLISH as this client takes it: with the message's properties for MQTT 5. Null when
-   * it must not be sent — expired [MQTT-3.3.2-5], or over the client's Maximum Packet Size
-   * [MQTT-3.1.2-25] — and counts as delivered.
+   * it must not be sent (see Mqtt5Publishes.encode), which counts as delivered.
    */
   #encode(
     subject: string,
@@ -286,65 +271,25 @@ export class ClientDelivery implements Subscriber {
     dup = false,
     id = 0,
   ): Uint8Array | null {
-    const client = this.session.client;
-    if (!client) return encodePublish(topic, payload, qos, retain, dup, id);
-    this.#newAlias = null;
-    let props = mqtt5Props(source, Date.now());
-    if (!props) return null;
-    // This subscriber's own properties: its Subscription Identifiers, a topic alias.
+    if (!this.#v5) return encodePublish(topic, payload, qos, retain, dup, id);
     const ids = this.#grants.anyOptions ? this.#grants.options(subject).ids : [];
-    const alias = client.topicAliasMaximum > 0
-      ? this.#aliasFor(subject, client.topicAliasMaximum)
-      : null;
-    if (ids.length > 0 || alias) {
-      props = withProperties(
-        props,
-        encodeProperties({
-          ...(alias ? { topicAlias: alias.alias } : {}),
-          ...(ids.length > 0 ? { subscriptionIdentifiers: [...ids] } : {}),
-        }),
-      );
-    }
-    const name = alias?.known ? EMPTY : topic;
-    const bytes = encodePublishV5(name, payload, qos, retain, props, dup, id);
-    return bytes.length > client.maximumPacketSize ? null : bytes;
+    return this.#v5.encode(subject, topic, payload, qos, retain, source, ids, dup, id);
   }
 
-  /**
-   * The alias of `subject`'s topic on this connection, set by the first PUBLISH that carries it
-   * with the topic (`known` false) and used alone afterwards; null once all are taken. Aliases
-   * live as long as the connection [MQTT-3.3.2-10]: this object is the connection's.
-   */
-  #aliasFor(subject: string, max: number): { alias: number; known: boolean } | null {
-    const aliases = this.#aliases ??= new Map();
-    const known = aliases.get(subject);
-    if (known !== undefined) return { alias: known, known: true };
-    if (aliases.size >= max) return null;
-    const alias = aliases.size + 1;
-    aliases.set(subject, alias);
-    this.#newAlias = subject;
-    return { alias, known: false };
-  }
-
-  /**
-   * Writes a QoS 0 PUBLISH the queue may drop for a slow reader. A dropped one that was to set
-   * a topic alias never told the client: the alias is forgotten, to be set again.
-   */
+  /** Writes a QoS 0 PUBLISH the queue may drop for a slow reader. */
   #writeDroppable(bytes: Uint8Array): void {
-    const setting = this.#newAlias;
-    this.#newAlias = null;
-    if (!this.out.write(bytes, true) && setting !== null) this.#aliases?.delete(setting);
+    if (!this.out.write(bytes, true)) this.#v5?.dropped();
   }
 
-  /** A shared QoS 0 PUBLISH of the fanout, in this client's version (or its own, see #encode). */
+  /** A QoS 0 PUBLISH of the fanout: encoded once for all, unless this client's are its own. */
   #shared(subject: string, message: FanoutMessage): Uint8Array | null {
-    const client = this.session.client;
-    if (!client) return message.qos0;
-    if (client.topicAliasMaximum > 0 || this.#grants.anyOptions) {
+    const v5 = this.#v5;
+    if (!v5) return message.qos0;
+    if (v5.ownBytes(this.#grants.anyOptions)) {
       return this.#encode(subject, message.topic, message.bus.data, 0, false, message.bus);
     }
     const bytes = message.qos0v5;
-    return bytes && bytes.length <= client.maximumPacketSize ? bytes : null;
+    return bytes && bytes.length <= v5.client.maximumPacketSize ? bytes : null;
   }
 
   /** A message on a plain subject, from the fanout. */
@@ -455,26 +400,8 @@ export class ClientDelivery implements Subscriber {
   }
 }
 
-/** Sends held back for a client's Receive Maximum at most; past it the client is closed. */
-const MAX_WAITING = 65_535;
-
 const encodeTopic = (subject: string): Uint8Array => encoder.encode(subjectToTopic(subject));
-
-/** Where a message's MQTT 5 properties come from: its NATS headers and reply subject. */
-type MessageSource = Pick<BusMessage, "headers"> & { readonly reply?: string | undefined };
 
 /** Published by this client (an MQTT 5 publisher says who it is). */
 const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>
   m.headers?.get(PUBLISHER_HEADER) === clientId;
-
-const EMPTY = new Uint8Array(0);
-
-/** A property block (length first) with `extra` property bytes (their own length first) added. */
-function withProperties(block: Uint8Array, extra: Uint8Array): Uint8Array {
-  const a = readVarint(block, 0);
-  const b = readVarint(extra, 0);
-  if (!a || !b) return block;
-  const content = [block.subarray(a.size), extra.subarray(b.size)];
-  const length = content[0]!.length + content[1]!.length;
-  return Buffer.concat([encodeVarint(length), ...content]);
-}

@@ -1,6 +1,6 @@
-import { deliveryProps, propsToSend } from "../mqtt/message_props.ts";
 import { encodePublish } from "../mqtt/packets.ts";
 import { encodePublishV5 } from "../mqtt/v5_encode.ts";
+import { mqtt5Props } from "./mqtt5_publishes.ts";
 import { hidesDollar, receives } from "../mqtt/subject_match.ts";
 import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
@@ -132,18 +132,4 @@ export function isCanonical(pattern: string, patterns: Iterable<string>, subject
     if (other < pattern && receives(other, subject)) return false;
   }
   return true;
-}
-
-const NO_PROPERTIES = Uint8Array.of(0);
-
-/**
- * The property block an MQTT 5 subscriber gets with `m` now (length first); null when the
- * message has expired [MQTT-3.3.2-5].
- */
-export function mqtt5Props(
-  m: { readonly headers?: BusMessage["headers"]; readonly reply?: string | undefined },
-  now: number,
-): Uint8Array | null {
-  const props = deliveryProps(m.headers, m.reply);
-  return props ? propsToSend(props, now) : NO_PROPERTIES;
 }

@@ -14,6 +14,7 @@ import { type DecoderSink, encodePacket, PacketDecoder } from "../mqtt/codec.ts"
 import { disconnect, type Outgoing } from "../mqtt/packets.ts";
 import type { DecodedPublish } from "../mqtt/publish_decoder.ts";
 import type { Properties } from "../mqtt/v5_properties.ts";
+import { InboundAliases } from "./inbound_aliases.ts";
 import { Reason } from "../mqtt/reason_codes.ts";
 import type { Transport, TransportPeer } from "../runtime/types.ts";
 import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
@@ -23,7 +24,12 @@ import { Liveness } from "./liveness.ts";
 import { OrderedSends } from "./ordered_sends.ts";
 import { Outbound } from "./outbound.ts";
 
-type Work = { kind: "packet"; packet: Packet } | { kind: "violation"; reason: string } | {
+type Work = { kind: "packet"; packet: Packet } | {
+  kind: "violation";
+  reason: string;
+  /** The reason code an MQTT 5 client's DISCONNECT carries. */
+  code: number;
+} | {
   kind: "ended";
 };
 
@@ -76,14 +82,15 @@ export class Connection implements TransportPeer {
       }
       if (packet.cmd === "publish" && c.#version === 5) {
         // Aliases are set in arrival order, before any handler runs: resolved here.
-        const wrong = c.#resolveAlias(packet as DecodedPublish);
-        if (wrong) return void c.#queue.push({ kind: "violation", reason: wrong });
+        c.#aliases ??= new InboundAliases(c.deps.config.topicAliasMaximum);
+        const wrong = c.#aliases.resolve(packet as DecodedPublish);
+        if (wrong) return void c.#queue.push({ kind: "violation", ...wrong });
       }
       c.#queue.push({ kind: "packet", packet });
     }
 
     error(err: ProtocolError): void {
-      this.c.#queue.push({ kind: "violation", reason: err.message });
+      this.c.#queue.push({ kind: "violation", reason: err.message, code: err.code });
     }
 
     send(packet: Outgoing): void {
@@ -151,8 +158,8 @@ export class Connection implements TransportPeer {
   /** A drain is sending this connection away. */
   sentAway = false;
   #graceful = false;
-  /** MQTT 5 topic aliases the client set on this connection (never across connections). */
-  #aliases: Map<number, string> | null = null;
+  /** MQTT 5 topic aliases the client set on this connection. */
+  #aliases: InboundAliases | null = null;
   #ending: SessionEnding | null = null;
   /** The protocol version packets to this client are encoded for. */
   #version = 4;
@@ -268,7 +275,7 @@ export class Connection implements TransportPeer {
   #step(work: Work): void | Promise<void> {
     if (work.kind === "ended") return this.#end();
     if (this.#closing) return;
-    if (work.kind === "violation") return this.#violation(work.reason);
+    if (work.kind === "violation") return this.#violation(work.reason, work.code);
     return handlePacket(work.packet, this.#effects);
   }
 
@@ -299,27 +306,6 @@ export class Connection implements TransportPeer {
     return this.delivery;
   }
 
-  /** Puts the topic of an aliased PUBLISH in place; why the alias is wrong, or null. */
-  #resolveAlias(packet: DecodedPublish): string | null {
-    const alias = packet.v5?.properties.topicAlias;
-    if (alias === undefined) {
-      return packet.topic === "" ? "PUBLISH with neither a topic nor a Topic Alias" : null;
-    }
-    const max = this.deps.config.topicAliasMaximum;
-    if (alias === 0 || alias > max) {
-      return `Topic Alias ${alias} outside 1..${max} [MQTT-3.3.2-8] [MQTT-3.3.2-9]`;
-    }
-    const aliases = this.#aliases ??= new Map();
-    if (packet.topic !== "") {
-      aliases.set(alias, packet.topic);
-      return null;
-    }
-    const topic = aliases.get(alias);
-    if (topic === undefined) return `Unknown Topic Alias ${alias}: used before it was set`;
-    packet.topic = topic;
-    return null;
-  }
-
   #bind(session: SessionRef): void {
     this.session = session;
     this.#version = session.protocolVersion;
@@ -336,7 +322,7 @@ export class Connection implements TransportPeer {
     this.deps.registry.bind(this);
   }
 
-  #violation(reason: string): void {
+  #violation(reason: string, code: number = Reason.protocolError): void {
     this.deps.stats.protocolErrors++;
     this.deps.log.warn("client.protocol_error", {
       clientId: this.clientId,
@@ -344,7 +330,7 @@ export class Connection implements TransportPeer {
       remote: this.transport.remoteAddress,
       reason,
     });
-    this.#close(reason, { code: violationCode(reason) });
+    this.#close(reason, { code });
   }
 
   /**
@@ -398,12 +384,4 @@ export class Connection implements TransportPeer {
     });
     this.onEnded(this);
   }
-}
-
-/** The reason code of a protocol violation's DISCONNECT, from what the decoder or handler said. */
-function violationCode(reason: string): number {
-  if (reason.startsWith("Malformed packet")) return Reason.malformedPacket;
-  if (reason.includes("exceeds max_packet_size")) return Reason.packetTooLarge;
-  if (reason.startsWith("Topic Alias")) return Reason.topicAliasInvalid;
-  return Reason.protocolError;
 }

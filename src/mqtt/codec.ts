@@ -4,9 +4,14 @@ import { ProtocolError } from "../errors.ts";
 import { type ConnectProperties, readConnectFrame } from "./connect_frame.ts";
 import type { Outgoing } from "./packets.ts";
 import { decodePublish } from "./publish_decoder.ts";
-import { v3SubackCode } from "./reason_codes.ts";
+import { Reason, v3SubackCode } from "./reason_codes.ts";
 import { encodeV5 } from "./v5_encode.ts";
-import { decodeProperties, type Properties, type PropertyContext } from "./v5_properties.ts";
+import {
+  decodeProperties,
+  type Properties,
+  type PropertyContext,
+  type PropertyError,
+} from "./v5_properties.ts";
 
 /** Receives what a PacketDecoder makes of the byte stream; no I/O here. */
 export interface DecoderSink {
@@ -84,7 +89,7 @@ export class PacketDecoder {
   #frameLength(buf: Buffer, at: number): number {
     const badHeader = checkFirstByte(buf[at] ?? 0, this.#mqtt5);
     if (badHeader) {
-      this.#fail(`Malformed packet: ${badHeader}`);
+      this.#fail(`Malformed packet: ${badHeader}`, Reason.malformedPacket);
       return -1;
     }
     let remaining = 0;
@@ -97,13 +102,19 @@ export class PacketDecoder {
       if ((byte & 0x80) === 0) {
         const total = 1 + i + remaining;
         if (total > this.maxPacketSize) {
-          this.#fail(`Packet of ${total} bytes exceeds max_packet_size ${this.maxPacketSize}`);
+          this.#fail(
+            `Packet of ${total} bytes exceeds max_packet_size ${this.maxPacketSize}`,
+            Reason.packetTooLarge,
+          );
           return -1;
         }
         return total;
       }
     }
-    this.#fail("Malformed packet: remaining length takes more than 4 bytes");
+    this.#fail(
+      "Malformed packet: remaining length takes more than 4 bytes",
+      Reason.malformedPacket,
+    );
     return -1;
   }
 
@@ -113,7 +124,7 @@ export class PacketDecoder {
       let header = 2;
       while (((frame[header - 1] ?? 0) & 0x80) !== 0) header++;
       const p = decodePublish(frame, header, this.#mqtt5);
-      if (typeof p === "string") this.#fail(`Malformed packet: ${p}`);
+      if (typeof p === "string") this.#fail(`Malformed packet: ${p}`, Reason.malformedPacket);
       else this.sink.packet(p, frame.length);
       return;
     }
@@ -131,11 +142,13 @@ export class PacketDecoder {
       v5 = read;
     } else if (this.#mqtt5) {
       const read = packetProperties(frame);
-      if (typeof read === "string") return this.#fail(read);
+      if (read && "reason" in read) return this.#fail(read.message, read.reason);
       v5 = read;
     }
     const p = parsers.parse(frame, this.#mqtt5);
-    if (p instanceof Error) return this.#fail(`Malformed packet: ${p.message}`);
+    if (p instanceof Error) {
+      return this.#fail(`Malformed packet: ${p.message}`, Reason.malformedPacket);
+    }
     // Properties as decoded and checked here, in place of mqtt-packet's (see v5_properties.ts).
     if (v5 && "props" in v5) {
       Object.assign(p, { props: v5.props });
@@ -146,11 +159,11 @@ export class PacketDecoder {
     this.sink.packet(p, frame.length);
   }
 
-  #fail(message: string): void {
+  #fail(message: string, code: number = Reason.protocolError): void {
     if (this.#failed) return;
     this.#failed = true;
     this.#rest = null;
-    this.sink.error(new ProtocolError(message));
+    this.sink.error(new ProtocolError(message, code));
   }
 }
 
@@ -275,7 +288,7 @@ const PROPERTY_PLACES: Partial<Record<number, { context: PropertyContext; after:
  * check them); null when the packet has none (an acknowledgement or DISCONNECT may leave them
  * out), or why the packet is refused.
  */
-function packetProperties(frame: Buffer): Properties | null | string {
+function packetProperties(frame: Buffer): Properties | null | PropertyError {
   const place = PROPERTY_PLACES[(frame[0] ?? 0) >> 4];
   if (!place) return null;
   let header = 2;
@@ -284,5 +297,6 @@ function packetProperties(frame: Buffer): Properties | null | string {
   if (at >= frame.length) return null;
   const read = decodeProperties(frame, at, place.context);
   if (!("reason" in read)) return read.properties;
-  return `${read.reason === 0x81 ? "Malformed packet" : "Protocol error"}: ${read.message}`;
+  const kind = read.reason === Reason.malformedPacket ? "Malformed packet" : "Protocol error";
+  return { reason: read.reason, message: `${kind}: ${read.message}` };
 }
