@@ -13,12 +13,14 @@ import { fanIn, fanOut } from "./scenarios/throughput.ts";
 import { cleanConnects, persistentSessions } from "./scenarios/sessions.ts";
 import { ownTopics } from "./scenarios/subscribed.ts";
 import { manyIdle } from "./scenarios/many_idle.ts";
+import { sharedGroup } from "./scenarios/shared.ts";
 import { startTarget, type TargetName } from "./targets.ts";
 
 const SCENARIOS: Scenario[] = [
   fanIn,
   fanOut,
   qos1EndToEnd,
+  sharedGroup,
   qos2EndToEnd,
   latencyQos0,
   latencyQos1,

@@ -163,7 +163,11 @@ export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promi
     // acknowledgement: give it again, ahead of the consumers' redelivery below, or the message
     // would go out once more after its PUBCOMP [MQTT-4.3.3-1].
     if (r.ack) ctx.bus.ack(r.ack);
-    effects.push({ kind: "resendRelease", packetId: r.packetId, streamSeq: r.streamSeq });
+    if (r.publish) {
+      // A shared subscription's message this session owns, not received yet [MQTT-4.8.2-4].
+      const { packetId, streamSeq, publish: message } = r;
+      effects.push({ kind: "resendPublish", packetId, streamSeq, message });
+    } else effects.push({ kind: "resendRelease", packetId: r.packetId, streamSeq: r.streamSeq });
   }
   const grants = restoredGrants(claim.record, ctx);
   if (grants.length > 0) effects.push({ kind: "subscribe", grants, resume: !settled });
@@ -195,8 +199,7 @@ function connackProperties(
     ...(limits.rejectQos2Publish ? { maximumQos: 1 } : {}),
     maximumPacketSize: limits.maxPacketSize,
     ...(limits.topicAliasMaximum > 0 ? { topicAliasMaximum: limits.topicAliasMaximum } : {}),
-    // Not offered yet: a client using them gets 0x9E.
-    sharedSubscriptionAvailable: 0,
+    // Shared Subscription Available is absent: 1, they are (3.2.2.3.15).
   };
 }
 

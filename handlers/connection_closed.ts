@@ -18,6 +18,11 @@ export interface ClosedEvent {
   readonly willDelayMs?: number;
   /** Nothing was in flight to the client when it ended (see SessionRecord.settled). */
   readonly settled?: boolean;
+  /**
+   * The shared subscriptions of a session that ends with its connection: it leaves their
+   * groups. (A persistent session's are in its record, and outlive the connection.)
+   */
+  readonly shares?: readonly string[];
 }
 
 /**
@@ -64,6 +69,11 @@ export async function connectionClosed(event: ClosedEvent, ctx: HandlerContext):
     },
   );
   if (!previous) return;
+  if (session.clean) {
+    for (const shared of event.shares ?? []) {
+      await ctx.consumers.leaveShare(shared, session.key, ctx.instanceId);
+    }
+  }
   const willGoes = !!previous.will && (!event.graceful || event.withWill === true);
   if (willGoes && willAt === null && previous.will) {
     await publishWill(previous.will, session.clientId, event.reason, ctx);

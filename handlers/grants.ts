@@ -1,5 +1,6 @@
 import { TopicError } from "../src/errors.ts";
 import { filterToSubjects } from "../src/mqtt/topic_map.ts";
+import { isShared, parseShared } from "../src/mqtt/shared_filter.ts";
 import type { Grant, QoS, SubscriptionOptions } from "../src/mqtt/session.ts";
 import type { HandlerContext } from "./types.ts";
 
@@ -16,18 +17,32 @@ export function grantFor(
   persistent: boolean,
   maxQos: QoS = 2,
   options?: SubscriptionOptions,
+  shared = isShared(filter),
 ): Grant | TopicError {
-  const subjects = filterToSubjects(filter);
+  const share = shared ? parseShared(filter) : null;
+  if (share instanceof TopicError) return share;
+  const subjects = filterToSubjects(share ? share.filter : filter);
   if (subjects instanceof TopicError) return subjects;
   const qos = Math.min(requested, maxQos) as QoS;
-  return { filter, qos, subjects, stored: persistent && qos > 0, ...(options ? { options } : {}) };
+  const stored = !share && persistent && qos > 0;
+  return {
+    filter,
+    qos,
+    subjects,
+    stored,
+    ...(options ? { options } : {}),
+    ...(share ? { share } : {}),
+  };
 }
 
 /** Consumers a grant needs: one per subject of a stored grant, none otherwise. */
 export const consumersOf = (g: Pick<Grant, "subjects" | "stored">): number =>
   g.stored ? g.subjects.length : 0;
 
-/** Deletes the consumers (and so the queued messages) of a persistent session's filter. */
+/**
+ * Deletes the consumers (and so the queued messages) of a persistent session's filter; for a
+ * shared subscription, leaves its group (whose last member takes the group's consumers along).
+ */
 export async function removeConsumers(
   key: string,
   filter: string,
@@ -35,7 +50,9 @@ export async function removeConsumers(
   ctx: Pick<HandlerContext, "consumers">,
 ): Promise<void> {
   const grant = grantFor(filter, qos, true);
-  if (grant instanceof TopicError || !grant.stored) return;
+  if (grant instanceof TopicError) return;
+  if (grant.share) return ctx.consumers.leaveShare(grant.filter, key, null);
+  if (!grant.stored) return;
   for (const subject of grant.subjects) await ctx.consumers.remove(key, subject);
 }
 

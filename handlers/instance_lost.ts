@@ -21,5 +21,7 @@ export async function instanceLost(deadInstance: string, ctx: HandlerContext): P
     }
     await ctx.wills.willGone(deadInstance, key);
   }
+  // Its members whose sessions ended with it leave their shared subscriptions' groups.
+  await ctx.consumers.shareMembersLost(deadInstance);
   return published;
 }

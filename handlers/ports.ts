@@ -30,10 +30,26 @@ export interface SessionStorePort {
   ): Promise<SessionRecord | null>;
 }
 
-/** The durable consumers that queue a persistent session's QoS 1/2 messages, per subject. */
+/**
+ * The durable consumers that queue a persistent session's QoS 1/2 messages, per subject; and
+ * the groups of shared subscriptions, with the consumers that queue each group's.
+ */
 export interface ConsumerPort {
   ensure(key: string, subject: string): Promise<void>;
   remove(key: string, subject: string): Promise<void>;
+  /**
+   * Session `key` joins the group of `shared` (`$share/{ShareName}/{filter}`); `instance` is the
+   * one serving it when the session ends with its connection, null when it is persistent.
+   */
+  joinShare(
+    shared: string,
+    subjects: readonly string[],
+    key: string,
+    instance: string | null,
+  ): Promise<void>;
+  leaveShare(shared: string, key: string, instance: string | null): Promise<void>;
+  /** The members whose session ended with a dead instance leave their groups. */
+  shareMembersLost(instance: string): Promise<number>;
 }
 
 /**

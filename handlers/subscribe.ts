@@ -5,14 +5,16 @@ import { Reason } from "../src/mqtt/reason_codes.ts";
 import type { Properties } from "../src/mqtt/v5_properties.ts";
 import type { Grant, QoS, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
 import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT, removeConsumers } from "./grants.ts";
+import { isShared } from "../src/mqtt/shared_filter.ts";
 import { close, type Effect, type HandlerContext, send, type SessionContext } from "./types.ts";
 
 /**
  * SUBSCRIBE: each filter is granted or refused on its own (0x8F invalid, 0x87 not allowed,
  * 0x97 over the in-flight quota; 0x80 for all three to a 3.1.1 client). Persistent sessions record
  * the granted filters and get a durable consumer per subject of each QoS 1 filter, so that
- * messages are kept while they are away; all of it exists before SUBACK goes out. The retained
- * messages of the new filters follow SUBACK, ahead of live ones.
+ * messages are kept while they are away; a shared subscription joins its group, whose consumer
+ * keeps the group's; all of it exists before SUBACK goes out. The retained messages of the new
+ * (unshared) filters follow SUBACK, ahead of live ones.
  */
 export async function subscribe(
   packet: ISubscribePacket & { readonly props?: Properties },
@@ -27,12 +29,10 @@ export async function subscribe(
   const indexOf = new Map<Grant, number>();
   // Retain Handling 1 sends the retained messages only for a filter not subscribed yet.
   const noRetained = new Set<string>();
+  // 3.1.1 clients' `$share/…` is a shared subscription too unless the option turns it off.
+  const shares = v5 || ctx.limits.sharedSubscriptionsV3;
+  let noLocalShared: string | null = null;
   packet.subscriptions.forEach(({ topic, qos, nl, rap, rh }, i) => {
-    if (v5 && topic.startsWith("$share/")) {
-      refused(ctx, session, topic, "Shared subscriptions are not available yet");
-      granted.push(Reason.sharedSubscriptionsNotSupported);
-      return;
-    }
     const options = v5 && (nl || rap || subscriptionId)
       ? {
         ...(nl ? { nl: true as const } : {}),
@@ -40,21 +40,33 @@ export async function subscribe(
         ...(subscriptionId ? { id: subscriptionId } : {}),
       }
       : undefined;
-    const grant = grantFor(topic, qos, !session.clean, ctx.limits.maxGrantedQos, options);
+    const shared = shares && isShared(topic);
+    const persistent = !session.clean;
+    const grant = grantFor(topic, qos, persistent, ctx.limits.maxGrantedQos, options, shared);
     if (v5 && (rh === 2 || (rh === 1 && ctx.subscribed(topic)))) noRetained.add(topic);
     const permissions = session.identity.permissions;
     if (grant instanceof TopicError) {
       refused(ctx, session, topic, grant.message);
       granted.push(Reason.topicFilterInvalid);
-    } else if (permissions && !permissions.canSubscribe(topic)) {
+    } else if (permissions && !permissions.canSubscribe(grant.share?.filter ?? topic)) {
       refused(ctx, session, topic, "Not allowed for this user");
       granted.push(Reason.notAuthorized);
     } else {
+      if (grant.share && nl) noLocalShared = topic;
       grants.push(grant);
       indexOf.set(grant, i);
       granted.push(grant.qos);
     }
   });
+  if (noLocalShared !== null) {
+    return [
+      close(
+        `No Local on the shared subscription "${noLocalShared}" [MQTT-3.8.3-4]`,
+        false,
+        Reason.protocolError,
+      ),
+    ];
+  }
   let accepted = grants;
   if (!session.clean && grants.length > 0) {
     const stored = await storeGrants(session, grants, ctx);
@@ -72,8 +84,15 @@ export async function subscribe(
       if (!accepted.includes(g)) granted[indexOf.get(g) ?? 0] = Reason.quotaExceeded;
     }
   }
+  if (session.clean) {
+    // A persistent session joined in storeGrants; this one leaves when its connection ends.
+    for (const g of accepted) {
+      if (g.share) await ctx.consumers.joinShare(g.filter, g.subjects, session.key, ctx.instanceId);
+    }
+  }
   if (accepted.length === 0) return [send(suback(packet.messageId ?? 0, granted))];
-  const withRetained = accepted.filter((g) => !noRetained.has(g.filter));
+  // A shared subscription gets no retained messages (4.8.2).
+  const withRetained = accepted.filter((g) => !g.share && !noRetained.has(g.filter));
   return [
     { kind: "subscribe", grants: accepted, retained: withRetained.length > 0 },
     send(suback(packet.messageId ?? 0, granted)),
@@ -130,7 +149,8 @@ async function storeGrants(
   if (owned === null) return null;
   for (const g of accepted) {
     // A QoS 1 subscription keeps its consumer, and its queue, when it is replaced [MQTT-3.8.4-3].
-    if (g.stored) { for (const s of g.subjects) await ctx.consumers.ensure(session.key, s); }
+    if (g.share) await ctx.consumers.joinShare(g.filter, g.subjects, session.key, null);
+    else if (g.stored) { for (const s of g.subjects) await ctx.consumers.ensure(session.key, s); }
     else {
       const before = replaced[g.filter];
       if (before !== undefined) await removeConsumers(session.key, g.filter, before, ctx);

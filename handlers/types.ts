@@ -1,7 +1,7 @@
 import type { Packet } from "mqtt-packet";
 import type { Outgoing } from "../src/mqtt/packets.ts";
 import type { Logger } from "../src/log.ts";
-import type { Grant, QoS, SessionRef } from "../src/mqtt/session.ts";
+import type { Grant, HeldMessage, QoS, SessionRef } from "../src/mqtt/session.ts";
 import type {
   AdmissionPort,
   ConsumerPort,
@@ -55,6 +55,13 @@ export type Effect =
   }
   /** The client completed the QoS 2 delivery (PUBCOMP). */
   | { readonly kind: "completed"; readonly packetId: number }
+  /** Resend a shared subscription's QoS 2 PUBLISH the session owns (DUP) on resume. */
+  | {
+    readonly kind: "resendPublish";
+    readonly packetId: number;
+    readonly streamSeq: number;
+    readonly message: HeldMessage;
+  }
   /** Resend PUBREL for a QoS 2 delivery the client received before it reconnected. */
   | { readonly kind: "resendRelease"; readonly packetId: number; readonly streamSeq: number }
   /** Handle this packet again after `ms`, holding back the connection's later packets. */
@@ -94,6 +101,8 @@ export interface Limits {
   readonly topicAliasMaximum: number;
   /** Largest packet jetmq accepts (advertised to MQTT 5 clients). */
   readonly maxPacketSize: number;
+  /** MQTT 3.1.1/3.1 clients may use shared subscriptions (MQTT 5 clients always may). */
+  readonly sharedSubscriptionsV3: boolean;
 }
 
 /** Everything a handler may use. Handlers keep nothing between calls. */

@@ -3,10 +3,12 @@ import { unsuback } from "../src/mqtt/packets.ts";
 import { Reason } from "../src/mqtt/reason_codes.ts";
 import type { QoS } from "../src/mqtt/session.ts";
 import { removeConsumers } from "./grants.ts";
+import { isShared } from "../src/mqtt/shared_filter.ts";
 import { close, type Effect, send, type SessionContext } from "./types.ts";
 
 /**
- * UNSUBSCRIBE: stops delivery and forgets the filters with the messages queued for them, and
+ * UNSUBSCRIBE: stops delivery and forgets the filters with the messages queued for them (a shared
+ * subscription leaves its group: the last member out takes the group's queue along), and
  * always answers UNSUBACK [MQTT-3.10.4-4], for MQTT 5 with 0x11 for each filter that had no
  * subscription.
  */
@@ -41,6 +43,12 @@ export async function unsubscribe(
       ];
     }
     for (const [filter, qos] of removed) await removeConsumers(session.key, filter, qos, ctx);
+  } else {
+    for (const f of filters) {
+      if (isShared(f) && ctx.subscribed(f)) {
+        await ctx.consumers.leaveShare(f, session.key, ctx.instanceId);
+      }
+    }
   }
   return [{ kind: "unsubscribe", filters }, send(unsuback(packet.messageId ?? 0, reasons))];
 }

@@ -22,12 +22,13 @@ import { RetainedStore } from "./nats/retained.ts";
 import { Leases } from "./nats/leases.ts";
 import { Qos2Store } from "./nats/qos2.ts";
 import { footprint } from "./nats/footprint.ts";
+import { ShareGroups } from "./nats/share_groups.ts";
 import { probeStore, provisionStore, type StoreHandles } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
 import { StorePipeline } from "./nats/store_pipeline.ts";
 import { TAKEOVER_WAIT_MS, Takeovers } from "./nats/takeovers.ts";
 import { currentRuntime } from "./runtime/current.ts";
-import { RuntimeSupportError } from "./errors.ts";
+import { describeError, RuntimeSupportError } from "./errors.ts";
 import type { Runtime } from "./runtime/types.ts";
 import { Stats } from "./stats.ts";
 import pkg from "../package.json" with { type: "json" };
@@ -153,10 +154,18 @@ export async function startBroker(
   }
   nc = ready.conn;
   store = ready.handles;
+  const echoConn = await connectNats({
+    ...natsAccess(config, natsUrl),
+    name: `jetmq-${instanceId}-shares`,
+    apiTimeoutMs: config.jsApiTimeoutMs,
+    log: ilog,
+    echo: true,
+  });
   const auth = new AuthContext(config, rt.passwords);
   const bus = new Bus(
     nc,
     new StorePipeline(nc, config.jsApiTimeoutMs, { retryForMs: config.storeRetryMs, log: ilog }),
+    echoConn,
   );
   const registry = new Registry();
   fanout = new Fanout(bus);
@@ -169,7 +178,13 @@ export async function startBroker(
     instanceId,
     limits: limitsOf(config),
     sessions: new SessionStore(store.sessions, { forMs: config.storeRetryMs, log: ilog }),
-    consumers: new SessionConsumers(nc, store.jsm, store.api, config),
+    consumers: new SessionConsumers(
+      nc,
+      store.jsm,
+      store.api,
+      config,
+      new ShareGroups(store.shares, store.jsm, config, { forMs: config.storeRetryMs, log: ilog }),
+    ),
     retained: new RetainedStore(store.js, store.jsm),
     leases: new Leases(store.instances, store.wills),
     qos2: new Qos2Store(store.qos2In, store.qos2Out, { forMs: config.storeRetryMs, log: ilog }),
@@ -235,6 +250,10 @@ export async function startBroker(
       for (const conn of connections) conn.shutdown("Server shutting down");
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (connections.size > 0 && Date.now() < deadline) await sleep(10);
+      // Members whose connections did not finish ending in time leave their groups here.
+      await deps.consumers.shareMembersLost(instanceId).catch((err) =>
+        ilog.warn("shares.leave_failed", describeError(err))
+      );
       readiness.stop();
       willTimers.stop();
       // Clients a drain sent away reconnect elsewhere; a takeover notice for one of them may
@@ -245,6 +264,7 @@ export async function startBroker(
       await monitor.stop();
       bus.stores.close();
       store.api.requests.close();
+      await echoConn.drain();
       await ready.conn.drain();
       ilog.info("broker.stopped", { connectionsLeft: connections.size });
     },

@@ -8,4 +8,10 @@ export class Stats {
   bytesOut = 0;
   droppedQos0 = 0;
   protocolErrors = 0;
+  /** Messages this instance handed to members of each shared subscription (`$share/…`). */
+  readonly sharedMessages = new Map<string, number>();
+
+  sharedMessage(filter: string): void {
+    this.sharedMessages.set(filter, (this.sharedMessages.get(filter) ?? 0) + 1);
+  }
 }

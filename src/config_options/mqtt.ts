@@ -48,6 +48,14 @@ export const MQTT_OPTIONS = [
     help: "topic aliases an MQTT 5 client may set per connection (0: none)",
   },
   {
+    key: "shared_subscriptions_v3",
+    field: "sharedSubscriptionsV3",
+    kind: "bool",
+    fallback: "true",
+    help:
+      "MQTT 3.1.1/3.1 clients may use $share/{group}/{filter} too (false: such a filter is an ordinary one); MQTT 5 clients always may",
+  },
+  {
     key: "max_pending_bytes",
     field: "maxPendingBytes",
     kind: "size",

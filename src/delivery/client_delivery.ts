@@ -16,6 +16,9 @@ import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
 import { Qos2Releases } from "./qos2_releases.ts";
 import { hidesDollar } from "../mqtt/subject_match.ts";
+import { type SharedReceiver, SharedSubscriptions } from "./shared_subscriptions.ts";
+import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import type { HeldMessage } from "../mqtt/session.ts";
 import { startsWithWildcard } from "../mqtt/topic_map.ts";
 
 /** Where a client's deliveries go: the connection's bounded outbound buffer. */
@@ -35,6 +38,8 @@ export interface DeliveryDeps {
   readonly retained: RetainedStore;
   readonly qos2: Qos2Store;
   readonly log: Logger;
+  /** Counts messages per shared subscription's group (monitoring). */
+  readonly stats?: { sharedMessage(filter: string): void };
 }
 
 const encoder = new TextEncoder();
@@ -45,7 +50,7 @@ const encoder = new TextEncoder();
  * subjects, so that they wait in JetStream while the client is away. Only live state is here:
  * all of it can be rebuilt from JetStream by whichever instance the client reconnects to.
  */
-export class ClientDelivery implements Subscriber {
+export class ClientDelivery implements Subscriber, SharedReceiver {
   #grants = new GrantSet();
   /** Consumer subject → its deliver-subject subscription (persistent sessions only). */
   #stored: Map<string, BusSubscription> | null = null;
@@ -59,6 +64,8 @@ export class ClientDelivery implements Subscriber {
   readonly #window: ReceiveWindow | null;
   /** Live messages held back while retained ones are sent, so those go first. */
   #held: Array<() => void> | null = null;
+  /** Memberships of shared subscriptions' groups; made on first use. */
+  #shares: SharedSubscriptions | null = null;
 
   constructor(
     readonly session: SessionRef,
@@ -116,6 +123,7 @@ export class ClientDelivery implements Subscriber {
     const { added, removed } = this.#grants.add(grants);
     // Listen on the new subjects before leaving the old: no message is lost in between.
     let flush = this.deps.fanout.join(this, added);
+    if (this.#grants.anyShared || this.#shares) flush = this.#syncShares() || flush;
     this.deps.fanout.leave(this, removed);
     for (const subject of this.#grants.storedSubjects().keys()) {
       const stored = this.#stored ??= new Map();
@@ -137,7 +145,18 @@ export class ClientDelivery implements Subscriber {
 
   remove(filters: readonly string[]): void {
     this.deps.fanout.leave(this, this.#grants.remove(filters).removed);
+    if (this.#shares) this.#syncShares();
     this.#dropStale();
+  }
+
+  #syncShares(): boolean {
+    this.#shares ??= new SharedSubscriptions(this.deps.bus, this);
+    return this.#shares.sync(this.#grants.grants.values());
+  }
+
+  /** The shared subscriptions' filters (`$share/…`) this connection is a member for. */
+  get sharedFilters(): string[] {
+    return [...this.#grants.grants.values()].filter((g) => g.share).map((g) => g.filter);
   }
 
   /** The client acknowledged a QoS 1 PUBLISH; the stored message is acknowledged in JetStream. */
@@ -187,6 +206,12 @@ export class ClientDelivery implements Subscriber {
     this.deps.fanout.leave(this, this.#grants.subjects());
     for (const sub of this.#stored?.values() ?? []) sub.unsubscribe();
     this.#stored = null;
+    if (this.#shares) {
+      // A shared QoS 1 message this client did not acknowledge goes to another member now,
+      // not after ack_wait: no longer listening, this connection cannot be chosen again.
+      this.#shares.close();
+      for (const e of this.#inFlightIds?.sharedPending() ?? []) this.deps.bus.nak(e.reply ?? "");
+    }
   }
 
   /**
@@ -241,18 +266,21 @@ export class ClientDelivery implements Subscriber {
     qos: QoS,
     retain: boolean,
     source: MessageSource,
+    shared?: Grant,
   ): void {
     if (qos === 0) {
-      const bytes = this.#encode(subject, topic, payload, 0, retain, source);
+      const bytes = this.#encode(subject, topic, payload, 0, retain, source, false, 0, shared);
       if (bytes) this.out.write(bytes, false);
       return;
     }
     if (this.#full()) {
-      return this.#wait(() => this.#sendUnstored(subject, topic, payload, qos, retain, source));
+      return this.#wait(() =>
+        this.#sendUnstored(subject, topic, payload, qos, retain, source, shared)
+      );
     }
     const id = this.#inFlight.takeFree(qos);
     if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
-    const bytes = this.#encode(subject, topic, payload, qos, retain, source, false, id);
+    const bytes = this.#encode(subject, topic, payload, qos, retain, source, false, id, shared);
     if (bytes) this.out.write(bytes, false);
     else this.#inFlight.release(id);
   }
@@ -270,9 +298,14 @@ export class ClientDelivery implements Subscriber {
     source: MessageSource,
     dup = false,
     id = 0,
+    shared?: Grant,
   ): Uint8Array | null {
     if (!this.#v5) return encodePublish(topic, payload, qos, retain, dup, id);
-    const ids = this.#grants.anyOptions ? this.#grants.options(subject).ids : [];
+    const ids = shared
+      ? (shared.options?.id ? [shared.options.id] : [])
+      : this.#grants.anyOptions
+      ? this.#grants.options(subject).ids
+      : [];
     return this.#v5.encode(subject, topic, payload, qos, retain, source, ids, dup, id);
   }
 
@@ -382,6 +415,95 @@ export class ClientDelivery implements Subscriber {
     }
   }
 
+  /**
+   * A message NATS gave this member of a shared subscription's group on a plain subject: QoS 0,
+   * or from a NATS publisher. A stored one's copy is left: the group consumer hands that out.
+   */
+  sharedLive(grant: Grant, m: BusMessage): void {
+    if (this.#closed || m.stored || !this.#mayReceive(m.subject)) return;
+    if (hidesDollar(startsWithWildcard(grant.subjects[0] ?? ""), m.subject)) return;
+    const qos = Math.min(m.qos ?? 0, grant.qos) as QoS;
+    const retain = grant.options?.rap === true && m.headers?.get(RETAIN_HEADER) === "1";
+    this.deps.stats?.sharedMessage(grant.filter);
+    this.#sendUnstored(m.subject, encodeTopic(m.subject), m.data, qos, retain, m, grant);
+  }
+
+  /**
+   * A message the group's consumer gave this member. QoS 1 is acknowledged in JetStream when the
+   * client acknowledges it (any reason: a refusal is not retried elsewhere [MQTT-4.8.2-6]), and
+   * handed back to the group if the connection ends first. A QoS 2 message becomes this
+   * session's (written down for a persistent one) and leaves the group at once [MQTT-4.8.2-4].
+   * A member at its Receive Maximum hands the message back for another member.
+   */
+  sharedStored(grant: Grant, m: BusMessage): void {
+    const ack = parseAckSubject(m.reply);
+    if (!ack || !m.reply) return;
+    if (this.#closed) return this.deps.bus.nak(m.reply);
+    const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
+    const hidden = hidesDollar(startsWithWildcard(grant.subjects[0] ?? ""), subject);
+    if (hidden || !this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
+    const qos = Math.min(m.qos ?? 1, grant.qos) as QoS;
+    const retain = grant.options?.rap === true && m.headers?.get(RETAIN_HEADER) === "1";
+    const source = { headers: m.headers };
+    const topic = encodeTopic(subject);
+    if (qos === 0) {
+      const bytes = this.#encode(subject, topic, m.data, 0, retain, source, false, 0, grant);
+      if (bytes) this.#writeDroppable(bytes);
+      this.deps.stats?.sharedMessage(grant.filter);
+      return this.deps.bus.ack(m.reply);
+    }
+    const id = this.#full() ? null : this.#inFlight.takeShared(m.reply, ack.streamSeq, qos);
+    if (id === null) return this.deps.bus.nakAfter(m.reply, SHARED_BUSY_RETRY_MS);
+    const dup = false; // new to this member, whoever had it before
+    const bytes = this.#encode(subject, topic, m.data, qos, retain, source, dup, id, grant);
+    if (!bytes) {
+      this.#inFlight.release(id);
+      return this.deps.bus.ack(m.reply);
+    }
+    this.deps.stats?.sharedMessage(grant.filter);
+    if (qos === 1) {
+      if (!this.out.write(bytes, false)) {
+        this.#inFlight.release(id);
+        this.deps.bus.nak(m.reply);
+      }
+      return;
+    }
+    const reply = m.reply;
+    // QoS 2: the message is the session's from now on; the group forgets it.
+    this.#inFlight.restorePublished(id, ack.streamSeq);
+    if (this.session.clean) {
+      this.deps.bus.ack(reply);
+      this.out.write(bytes, false);
+      return;
+    }
+    const message: HeldMessage = {
+      subject,
+      payload: Buffer.from(m.data).toString("base64"),
+      retain,
+      ...(m.headers ? { props: headerPairs(m.headers) } : {}),
+    };
+    this.#releases.own(id, ack.streamSeq, message, reply, bytes);
+  }
+
+  /** On resume: a shared QoS 2 message the session owns goes out again, DUP [MQTT-4.8.2-4]. */
+  resendPublish(packetId: number, streamSeq: number, message: HeldMessage): void {
+    this.#inFlight.restorePublished(packetId, streamSeq);
+    const source = { headers: message.props ? headersOf(message.props) : undefined };
+    const payload = Buffer.from(message.payload, "base64");
+    const topic = encodeTopic(message.subject);
+    const bytes = this.#encode(
+      message.subject,
+      topic,
+      payload,
+      2,
+      message.retain,
+      source,
+      true,
+      packetId,
+    );
+    if (bytes) this.out.write(bytes, false);
+  }
+
   /** A wildcard subscription must not leak a topic the user may not receive. */
   #mayReceive(subject: string): boolean {
     const p = this.session.identity.permissions;
@@ -401,6 +523,22 @@ export class ClientDelivery implements Subscriber {
 }
 
 const encodeTopic = (subject: string): Uint8Array => encoder.encode(subjectToTopic(subject));
+
+/** How long a member at its Receive Maximum lets a shared message wait before it is offered again. */
+const SHARED_BUSY_RETRY_MS = 100;
+
+/** A message's NATS headers as pairs, to keep with a shared QoS 2 message a session owns. */
+function headerPairs(h: MsgHdrs): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const [k, values] of h) for (const v of values) pairs.push([k, v]);
+  return pairs;
+}
+
+function headersOf(pairs: ReadonlyArray<readonly [string, string]>): MsgHdrs {
+  const h = natsHeaders();
+  for (const [k, v] of pairs) h.append(k, v);
+  return h;
+}
 
 /** Published by this client (an MQTT 5 publisher says who it is). */
 const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>

@@ -19,6 +19,12 @@ export class GrantSet {
   /** Consumer subject of the stored (persistent QoS 1/2) grants → highest QoS granted on it. */
   #storedQos = new Map<string, QoS>();
   #overlapping = false;
+  #anyShared = false;
+
+  /** Some grant is a shared subscription. */
+  get anyShared(): boolean {
+    return this.#anyShared;
+  }
 
   get grants(): ReadonlyMap<string, Grant> {
     return this.#grants;
@@ -47,7 +53,7 @@ export class GrantSet {
     let retainAsPublished = false;
     const ids: number[] = [];
     for (const g of this.#grants.values()) {
-      if (!g.subjects.some((p) => receives(p, subject))) continue;
+      if (g.share || !g.subjects.some((p) => receives(p, subject))) continue;
       matched++;
       if (g.options?.nl) noLocal++;
       if (g.options?.rap) retainAsPublished = true;
@@ -106,14 +112,21 @@ export class GrantSet {
     const before = this.#patternQos;
     this.#patternQos = new Map();
     this.#storedQos = new Map();
+    let shared = 0;
     for (const g of this.#grants.values()) {
+      // Shared subscriptions are delivered apart (SharedSubscriptions): one member each.
+      if (g.share) {
+        shared++;
+        continue;
+      }
       for (const s of g.subjects) {
         raise(this.#patternQos, s, g.qos);
         if (g.stored) raise(this.#storedQos, s, g.qos);
       }
     }
     this.#overlapping = anyOverlap([...this.#patternQos.keys()]);
-    this.#anyOptions = [...this.#grants.values()].some((g) => g.options !== undefined);
+    this.#anyOptions = [...this.#grants.values()].some((g) => !g.share && g.options !== undefined);
+    this.#anyShared = shared > 0;
     const added = [...this.#patternQos.keys()].filter((s) => !before.has(s));
     const removed = [...before.keys()].filter((s) => !this.#patternQos.has(s));
     return { added, removed };

@@ -6,6 +6,11 @@ export interface InFlightEntry {
   readonly qos: 1 | 2;
   /** QoS 2: the client sent PUBREC; only PUBREL goes out for it from now on. */
   released: boolean;
+  /**
+   * From a shared subscription's group consumer: handed back to the group (another member)
+   * when the connection ends unacknowledged.
+   */
+  readonly shared?: true;
 }
 
 const MAX_ID = 65535;
@@ -48,6 +53,26 @@ export class InFlight {
     do this.#next = (this.#next % MAX_ID) + 1; while (this.#byId.has(this.#next));
     this.#byId.set(this.#next, { reply: null, streamSeq: 0, qos, released: false });
     return this.#next;
+  }
+
+  /**
+   * Takes the next free identifier for a shared subscription's message (a message another
+   * member may have had before, so not the stored one's own identifier).
+   */
+  takeShared(reply: string | null, streamSeq: number, qos: 1 | 2): number | null {
+    const id = this.takeFree(qos);
+    if (id !== null) this.#byId.set(id, { reply, streamSeq, qos, released: false, shared: true });
+    return id;
+  }
+
+  /** Shared messages still unacknowledged: what the group gets back when the connection ends. */
+  *sharedPending(): Iterable<InFlightEntry> {
+    for (const e of this.#byId.values()) if (e.shared && e.reply) yield e;
+  }
+
+  /** On resume: a shared QoS 2 message this session owns, not received yet, is sent again. */
+  restorePublished(id: number, streamSeq: number): void {
+    this.#byId.set(id, { reply: null, streamSeq, qos: 2, released: false });
   }
 
   /** A QoS 2 delivery released before the client reconnected: only PUBREL is owed. */

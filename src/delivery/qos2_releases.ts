@@ -1,4 +1,4 @@
-import type { SessionRef } from "../mqtt/session.ts";
+import type { HeldMessage, SessionRef } from "../mqtt/session.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { encodePubrel } from "../mqtt/packets.ts";
@@ -55,6 +55,39 @@ export class Qos2Releases {
           action: "closing the connection",
         });
         this.fail(`QoS 2 PUBREC ${packetId} not written down: ${describeError(err).message}`);
+      }
+    });
+  }
+
+  /**
+   * A shared subscription's QoS 2 message for this persistent session: written down as the
+   * session's before the group forgets it (acknowledged in JetStream), then sent. From then on no
+   * other member gets it [MQTT-4.8.2-4]; this session gets it again on resume.
+   */
+  own(
+    packetId: number,
+    streamSeq: number,
+    publish: HeldMessage,
+    reply: string,
+    bytes: Uint8Array,
+  ): void {
+    const at = Date.now();
+    this.#chain = this.#chain.then(async () => {
+      try {
+        await this.deps.qos2.owned(this.session.key, { packetId, streamSeq, at, publish });
+        this.deps.bus.ack(reply);
+        this.write(bytes);
+      } catch (err) {
+        // Not written down: the group keeps it (unacknowledged) for another member.
+        this.inFlight.release(packetId);
+        this.deps.bus.nak(reply);
+        this.deps.log.warn("qos2.share_failed", {
+          clientId: this.session.clientId,
+          packetId,
+          ...describeError(err),
+          action: "closing the connection",
+        });
+        this.fail(`Shared QoS 2 message not written down: ${describeError(err).message}`);
       }
     });
   }

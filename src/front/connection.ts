@@ -362,6 +362,7 @@ export class Connection implements TransportPeer {
         ...this.#ending,
         willDelayMs: this.#willDelayMs,
         settled: (this.delivery?.inFlight ?? 0) === 0,
+        ...(this.session?.clean && this.delivery ? { shares: this.delivery.sharedFilters } : {}),
       }, this.#ctx);
     } catch (err) {
       this.deps.log.error("handler.failed", {

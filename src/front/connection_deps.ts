@@ -44,6 +44,7 @@ export function limitsOf(config: Config): Limits {
     mqtt5: config.mqtt5,
     maxSessionExpiry: config.maxSessionExpiry,
     topicAliasMaximum: config.topicAliasMaximum,
+    sharedSubscriptionsV3: config.sharedSubscriptionsV3,
     maxKeepalive: config.maxKeepalive,
     maxPacketSize: config.maxPacketSize,
   });

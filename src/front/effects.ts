@@ -56,6 +56,8 @@ export function applyEffect(effect: Effect, to: EffectTarget): void | Promise<vo
       return to.startDelivery()?.received(effect.packetId, effect.refused === true);
     case "completed":
       return to.delivery()?.completed(effect.packetId);
+    case "resendPublish":
+      return to.startDelivery()?.resendPublish(effect.packetId, effect.streamSeq, effect.message);
     case "resendRelease":
       return to.startDelivery()?.resendRelease(effect.packetId, effect.streamSeq);
     case "defer":

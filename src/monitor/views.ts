@@ -92,9 +92,14 @@ export function connz(s: MonitorState, q: ConnzQuery): Record<string, unknown> {
 /** Filters subscribed on this instance, with how many local clients hold each. */
 export function subsz(s: MonitorState): Record<string, unknown> {
   const filters = new Map<string, number>();
+  const groups = new Map<string, number>();
   for (const c of s.connections()) {
-    for (const f of c.delivery?.grants.keys() ?? []) filters.set(f, (filters.get(f) ?? 0) + 1);
+    for (const g of c.delivery?.grants.values() ?? []) {
+      const counts = g.share ? groups : filters;
+      counts.set(g.filter, (counts.get(g.filter) ?? 0) + 1);
+    }
   }
+  const messages = s.stats.sharedMessages;
   return {
     instance: s.instanceId,
     num_filters: filters.size,
@@ -102,6 +107,12 @@ export function subsz(s: MonitorState): Record<string, unknown> {
     filters: [...filters].sort((a, b) => b[1] - a[1]).map(([filter, clients]) => ({
       filter,
       clients,
+    })),
+    // Shared subscriptions' groups with members here: how many, and the messages they took.
+    shared: [...groups].sort((a, b) => b[1] - a[1]).map(([group, members]) => ({
+      group,
+      members,
+      messages: messages.get(group) ?? 0,
     })),
   };
 }
@@ -137,9 +148,17 @@ export function metrics(s: MonitorState): string {
       Math.floor(Number(v.uptime_ms) / 1000),
     ],
   ];
-  return series
+  const text = series
     .map(([name, type, help, value]) =>
       `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`
     )
     .join("\n") + "\n";
+  // One series per shared subscription's group: groups are few and named by operators' apps.
+  const name = "jetmq_shared_messages_total";
+  const groups = [...s.stats.sharedMessages].map(([group, n]) =>
+    `${name}{group="${group.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"} ${n}`
+  );
+  if (groups.length === 0) return text;
+  return `${text}# HELP ${name} Messages handed to members of each shared subscription's group\n` +
+    `# TYPE ${name} counter\n${groups.join("\n")}\n`;
 }

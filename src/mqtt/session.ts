@@ -1,6 +1,8 @@
 // The vocabulary shared by handlers, delivery and the store: QoS levels, grants, who a session
 // acts as, and what is kept of a session between connections. Types only.
 
+import type { SharedFilter } from "./shared_filter.ts";
+
 export type QoS = 0 | 1 | 2;
 
 /** A Session Expiry Interval that never ends (MQTT 5 0xFFFFFFFF; 3.1.1 clean session 0). */
@@ -67,6 +69,12 @@ export interface Grant {
   readonly stored: boolean;
   /** MQTT 5 subscription options (absent: off). */
   readonly options?: SubscriptionOptions;
+  /**
+   * A shared subscription (`filter` is the whole `$share/{ShareName}/{filter}`): each message goes
+   * to one member of the group, from its NATS queue group and its group consumer, never from
+   * the session's own consumers (`stored` is false).
+   */
+  readonly share?: SharedFilter;
 }
 
 /** MQTT 5 subscription options that outlive SUBSCRIBE (Retain Handling does not). */
@@ -158,4 +166,10 @@ export interface Release {
    * never were stored (and in records written before it was kept).
    */
   readonly ack?: string;
+  /**
+   * A shared subscription's QoS 2 message sent to this session and not received yet: it is the
+   * session's now [MQTT-4.8.2-4], sent again (DUP) on resume, dropped with the session
+   * [MQTT-4.8.2-5]. Absent once the client sent PUBREC.
+   */
+  readonly publish?: HeldMessage;
 }

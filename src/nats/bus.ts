@@ -43,6 +43,7 @@ const makeHeaders = (qos: QoS, stored: boolean): MsgHdrs => {
 };
 const plainHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, false));
 const storedHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, true));
+const encoder = new TextEncoder();
 const ACK = new TextEncoder().encode("+ACK");
 const NAK = new TextEncoder().encode("-NAK");
 
@@ -56,9 +57,12 @@ export class Bus {
   #local = new Map<string, (payload: Uint8Array) => Uint8Array>();
 
   readonly #nc: NatsConnection;
+  /** Where shared subscriptions' queue groups listen: a connection with echo (see queue()). */
+  readonly #echoNc: NatsConnection;
 
-  constructor(nc: NatsConnection, readonly stores: StorePipeline) {
+  constructor(nc: NatsConnection, readonly stores: StorePipeline, echoNc?: NatsConnection) {
     this.#nc = nc;
+    this.#echoNc = echoNc ?? nc;
   }
 
   /** Largest payload NATS accepts; MQTT payloads over it cannot be forwarded. */
@@ -171,6 +175,33 @@ export class Bus {
     };
   }
 
+  /**
+   * A member of NATS queue group `queue` on `subject`: each message goes to one member of the
+   * group, whichever process holds it. On plain subjects this listens through the connection
+   * with echo, so that NATS also chooses among this instance's members for the messages this
+   * instance publishes (no_echo would leave them out, and local matching would add a second
+   * copy); on a consumer's deliver subject, through the main one.
+   */
+  queue(
+    subject: string,
+    queue: string,
+    onMessage: BusMessageHandler,
+    echo: boolean,
+  ): BusSubscription {
+    if (echo && this.#echoNc !== this.#nc) this.#echoSubscribed = true;
+    return (echo ? this.#echoNc : this.#nc).subscribe(subject, {
+      queue,
+      callback: (err, msg) => {
+        if (!err) onMessage(toBusMessage(msg));
+      },
+    });
+  }
+
+  /** Hands a JetStream delivery back to be sent again after `ms` (to whichever member). */
+  nakAfter(reply: string, ms: number): void {
+    this.#nc.publish(reply, encoder.encode(`-NAK {"delay":${ms * 1_000_000}}`));
+  }
+
   #sharedBySid = new Map<number, { subject: string; onMessage: SharedMessageHandler }>();
 
   #shared = (err: Error | null, msg: Msg): void => {
@@ -179,6 +210,8 @@ export class Bus {
   };
 
   #nextFlush: Promise<void> | null = null;
+  /** A queue subscription was made on the echo connection since the last flush. */
+  #echoSubscribed = false;
 
   /**
    * Resolves once NATS has seen everything sent before the call (a PING answered). The calls of
@@ -191,7 +224,12 @@ export class Bus {
       setImmediate(() => {
         // Calls from now on need a PING written after their subscriptions: a new one.
         this.#nextFlush = null;
-        this.#nc.flush().then(resolve, reject);
+        const echo = this.#echoSubscribed;
+        this.#echoSubscribed = false;
+        Promise.all([this.#nc.flush(), echo ? this.#echoNc.flush() : null]).then(
+          () => resolve(),
+          reject,
+        );
       });
     });
     this.#nextFlush = next;

@@ -29,6 +29,8 @@ export interface NatsOptions extends NatsAccess {
   readonly name: string;
   readonly apiTimeoutMs: number;
   readonly log: Logger;
+  /** NATS sends the connection's own publishes back to it (off: no_echo). */
+  readonly echo?: boolean;
 }
 
 /** The servers of a comma-separated URL list, as nats.js takes them. */
@@ -90,8 +92,9 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
       ...accessOptions(opts),
       name: opts.name,
       inboxPrefix: INBOX_PREFIX,
-      // Local subscribers get this instance's own publishes directly (Bus.onLocalPublish).
-      noEcho: true,
+      // Local subscribers get this instance's own publishes directly (Bus.onLocalPublish);
+      // shared subscriptions' queue groups need NATS to choose among every member, ours too.
+      noEcho: opts.echo !== true,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       timeout: opts.apiTimeoutMs,

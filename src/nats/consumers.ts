@@ -7,6 +7,7 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { type JsApi, JsApiError } from "./js_api.ts";
+import type { ShareGroups } from "./share_groups.ts";
 
 /** What a resume needs of a consumer's info. */
 interface ConsumerState {
@@ -43,7 +44,25 @@ export class SessionConsumers {
     readonly jsm: JetStreamManager,
     readonly api: JsApi,
     readonly limits: ConsumerLimits,
+    readonly shares: ShareGroups,
   ) {}
+
+  joinShare(
+    shared: string,
+    subjects: readonly string[],
+    key: string,
+    instance: string | null,
+  ): Promise<void> {
+    return this.shares.join(shared, subjects, key, instance);
+  }
+
+  leaveShare(shared: string, key: string, instance: string | null): Promise<void> {
+    return this.shares.leave(shared, key, instance);
+  }
+
+  shareMembersLost(instance: string): Promise<number> {
+    return this.shares.instanceLost(instance);
+  }
 
   /** Creates the consumer if missing (its queue starts now), or updates its limits. */
   async ensure(key: string, subject: string): Promise<void> {

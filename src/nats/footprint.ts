@@ -6,6 +6,7 @@ import {
   QOS2_OUT_BUCKET,
   RETAINED_STREAM,
   SESSIONS_BUCKET,
+  SHARES_BUCKET,
   WILLS_BUCKET,
 } from "./names.ts";
 
@@ -20,7 +21,14 @@ export interface StreamFootprint {
 }
 
 const STREAMS = [MESSAGES_STREAM, RETAINED_STREAM];
-const BUCKETS = [SESSIONS_BUCKET, INSTANCES_BUCKET, WILLS_BUCKET, QOS2_IN_BUCKET, QOS2_OUT_BUCKET];
+const BUCKETS = [
+  SESSIONS_BUCKET,
+  INSTANCES_BUCKET,
+  WILLS_BUCKET,
+  QOS2_IN_BUCKET,
+  QOS2_OUT_BUCKET,
+  SHARES_BUCKET,
+];
 
 /**
  * jetmq's own footprint in JetStream, for operators to watch it stay flat under churn: per

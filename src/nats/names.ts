@@ -120,3 +120,40 @@ export function sessionKey(clientId: string): string {
 export function takeoverSubject(instanceId: string): string {
   return `${INTERNAL_PREFIX}.ctl.takeover.${instanceId}`;
 }
+
+/**
+ * KV bucket of shared subscriptions' groups: `g.<group>` lists a group's members, and
+ * `i.<instance>.<group>` says that the instance has members of that group whose session ends
+ * with their connection (so that a survivor removes them when the instance dies).
+ */
+export const SHARES_BUCKET = "jetmq_shares";
+
+/** Key token of a shared subscription (`$share/{ShareName}/{filter}`), as written by the client. */
+export function shareKey(shared: string): string {
+  return createHash("sha256").update(shared, "utf8").digest("hex").slice(0, 32);
+}
+
+export const shareGroupKey = (shared: string): string => `g.${shareKey(shared)}`;
+export const shareIndexPrefix = (instanceId: string): string => `i.${instanceId}`;
+export const shareIndexKey = (instanceId: string, shared: string): string =>
+  `${shareIndexPrefix(instanceId)}.${shareKey(shared)}`;
+
+/**
+ * Durable consumer of a shared subscription's group, per NATS subject of its filter: it keeps
+ * the group's QoS 1/2 messages and hands each to one member, through the deliver group.
+ */
+export function shareConsumerName(shared: string, subject: string): string {
+  return `share_${shareKey(shared)}_${shortHash(subject)}`;
+}
+
+/** Where that consumer pushes; members (and NATS workers) subscribe with the group's queue. */
+export function shareDeliverSubject(shared: string, subject: string): string {
+  return `${MESSAGES_DELIVER_PREFIX}.share.${shareKey(shared)}.${shortHash(subject)}`;
+}
+
+/**
+ * The NATS queue group of a shared subscription, on its plain subjects and on its consumer's
+ * deliver subject: the subscription itself, `$share/{ShareName}/{filter}`, so that a NATS worker
+ * joins a group by naming it as MQTT clients do.
+ */
+export const shareQueue = (shared: string): string => shared;

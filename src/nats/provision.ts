@@ -25,6 +25,7 @@ import {
   RETAINED_STREAM,
   RETAINED_SUBJECTS,
   SESSIONS_BUCKET,
+  SHARES_BUCKET,
   WILLS_BUCKET,
 } from "./names.ts";
 
@@ -39,6 +40,7 @@ export interface StoreHandles {
   wills: Bucket;
   qos2In: Bucket;
   qos2Out: Bucket;
+  shares: Bucket;
   replicas: number;
 }
 
@@ -71,6 +73,7 @@ export async function provisionStore(
   const wills = await bucket(WILLS_BUCKET, true);
   const qos2In = await bucket(QOS2_IN_BUCKET);
   const qos2Out = await bucket(QOS2_OUT_BUCKET);
+  const shares = await bucket(SHARES_BUCKET);
   await ensureStream(jsm, {
     name: MESSAGES_STREAM,
     subjects: [MESSAGES_SUBJECTS],
@@ -89,10 +92,17 @@ export async function provisionStore(
   });
   opts.log.info("store.ready", {
     replicas,
-    buckets: [SESSIONS_BUCKET, INSTANCES_BUCKET, WILLS_BUCKET, QOS2_IN_BUCKET, QOS2_OUT_BUCKET],
+    buckets: [
+      SESSIONS_BUCKET,
+      INSTANCES_BUCKET,
+      WILLS_BUCKET,
+      QOS2_IN_BUCKET,
+      QOS2_OUT_BUCKET,
+      SHARES_BUCKET,
+    ],
     streams: [MESSAGES_STREAM, RETAINED_STREAM],
   });
-  return { js, jsm, api, sessions, instances, wills, qos2In, qos2Out, replicas };
+  return { js, jsm, api, sessions, instances, wills, qos2In, qos2Out, shares, replicas };
 }
 
 const probes = new WeakMap<NatsConnection, JetStreamManager>();

@@ -69,6 +69,15 @@ export class Qos2Store {
     );
   }
 
+  /** A shared subscription's QoS 2 message is this session's from now on (Release.publish). */
+  async owned(key: string, release: Release): Promise<void> {
+    const value = encoder.encode(JSON.stringify(release));
+    await this.#again(
+      "QoS 2 shared",
+      () => this.outBucket.put(qos2Key(key, release.packetId), value),
+    );
+  }
+
   async completed(key: string, packetId: number): Promise<void> {
     await this.#again("QoS 2 PUBCOMP", () => this.outBucket.erase(qos2Key(key, packetId)));
   }

@@ -13,6 +13,11 @@ export function jetmqCommand(runtime: TestRuntime): string[] {
   return runtime === "deno" ? [bin("deno"), "run", "-A", main] : [bin("bun"), main];
 }
 
+/** A broker in a process of its own, which a test may end with kill -9. */
+export interface KillableBroker extends TestBroker {
+  kill(): Promise<void>;
+}
+
 /** "127.0.0.1:1883" (or "…:8080/mqtt") from broker.started's fields: the port. */
 const portOf = (address: unknown): number => Number(/:(\d+)(\/|$)/.exec(String(address))?.[1]);
 
@@ -23,7 +28,7 @@ const portOf = (address: unknown): number => Number(/:(\d+)(\/|$)/.exec(String(a
 export async function startBrokerProcess(
   options: Record<string, string | number>,
   runtime: TestRuntime,
-): Promise<TestBroker> {
+): Promise<KillableBroker> {
   const dir = mkdtempSync(join(tmpdir(), "jetmq-broker-"));
   const configFile = join(dir, "config.json");
   writeFileSync(configFile, JSON.stringify({ data_dir: join(dir, "data"), ...options }));
@@ -96,6 +101,12 @@ export async function startBrokerProcess(
       });
     },
     stop,
+    kill: () =>
+      stopped ??= (async () => {
+        proc.kill("SIGKILL");
+        await proc.exited;
+        rmSync(dir, { recursive: true, force: true });
+      })(),
     [Symbol.asyncDispose]: stop,
   };
 }

@@ -4,6 +4,7 @@ import type { SessionRef } from "../../src/mqtt/session.ts";
 import { createLogger } from "../../src/log.ts";
 import { Bus } from "../../src/nats/bus.ts";
 import { SessionConsumers } from "../../src/nats/consumers.ts";
+import { ShareGroups } from "../../src/nats/share_groups.ts";
 import { Leases } from "../../src/nats/leases.ts";
 import { Qos2Store } from "../../src/nats/qos2.ts";
 import { AuthContext } from "../../src/auth/auth_context.ts";
@@ -55,10 +56,12 @@ export async function handlerEnv(
   const leases = new Leases(store.instances, store.wills);
   const qos2 = new Qos2Store(store.qos2In, store.qos2Out, { forMs: 1500, log });
   const admission = opts.auth ?? new AuthContext(buildConfig({}), bcrypt);
-  const consumers = new SessionConsumers(nc, store.jsm, store.api, {
+  const consumerLimits = {
     ackWaitMs: opts.ackWaitMs ?? 30_000,
     maxAckPending: limits.maxAckPending,
-  });
+  };
+  const shares = new ShareGroups(store.shares, store.jsm, consumerLimits, { forMs: 1500, log });
+  const consumers = new SessionConsumers(nc, store.jsm, store.api, consumerLimits, shares);
   const takeovers = new Takeovers(bus);
   let offset = 0;
   // The connection's live filters, as the front would report them.

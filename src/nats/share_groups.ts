@@ -1,0 +1,223 @@
+import { nanos } from "@nats-io/transport-node";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+} from "@nats-io/jetstream";
+import type { Logger } from "../log.ts";
+import { type Bucket, isConflict } from "./bucket.ts";
+import {
+  MESSAGES_STREAM,
+  messageSubject,
+  shareConsumerName,
+  shareDeliverSubject,
+  shareGroupKey,
+  shareIndexKey,
+  shareIndexPrefix,
+  shareQueue,
+} from "./names.ts";
+import { withRetry } from "./retry.ts";
+
+/** A shared subscription's group as kept in JetStream. */
+export interface ShareGroupRecord {
+  /** `$share/{ShareName}/{filter}`. */
+  readonly shared: string;
+  readonly subjects: readonly string[];
+  /**
+   * Session key → the instance serving it, for members whose session ends with their
+   * connection (a survivor removes them if that instance dies); "" for persistent sessions,
+   * which leave with their session.
+   */
+  readonly members: Readonly<Record<string, string>>;
+}
+
+const MAX_ATTEMPTS = 16;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+// "consumer name already in use" (2.9), "consumer already exists" (2.10+), and the push variant.
+const CONSUMER_EXISTS = new Set([10013, 10105, 10148]);
+
+/**
+ * Shared subscriptions' groups: who belongs to each (KV, compare-and-set) and the durable
+ * consumers that hold each group's QoS 1/2 messages until one member takes them. A group's
+ * consumers exist from its first member's SUBSCRIBE until its last member leaves, so its
+ * messages queue while every member is away.
+ */
+export class ShareGroups {
+  constructor(
+    readonly bucket: Bucket,
+    readonly jsm: JetStreamManager,
+    readonly limits: { readonly ackWaitMs: number; readonly maxAckPending: number },
+    readonly retry: { readonly forMs: number; readonly log: Logger },
+  ) {}
+
+  /**
+   * Adds session `key` to the group (`instance`: the instance serving it when its session ends
+   * with its connection; null when it is persistent), creating the group's consumers first.
+   */
+  join(
+    shared: string,
+    subjects: readonly string[],
+    key: string,
+    instance: string | null,
+  ): Promise<void> {
+    return this.#serial(shared, async () => {
+      // The index first: whenever the group lists a member of this instance, it is indexed.
+      if (instance) {
+        await withRetry(
+          "share index",
+          () => this.bucket.put(shareIndexKey(instance, shared), encoder.encode(shared)),
+          this.retry,
+        );
+      }
+      // Its consumers are made (if missing) once the group lists the member.
+      await this.#change(shared, subjects, (members) => ({ ...members, [key]: instance ?? "" }));
+    });
+  }
+
+  /**
+   * Removes session `key` from the group; the last member out removes its consumers, and the
+   * last of this instance its index entry.
+   */
+  leave(
+    shared: string,
+    key: string,
+    instance: string | null,
+  ): Promise<void> {
+    return this.#serial(shared, async () => {
+      const left = await this.#change(shared, null, (members) => {
+        const rest = { ...members };
+        delete rest[key];
+        return rest;
+      });
+      if (instance && !Object.values(left).includes(instance)) {
+        await withRetry(
+          "share index",
+          () => this.bucket.erase(shareIndexKey(instance, shared)),
+          this.retry,
+        );
+      }
+    });
+  }
+
+  /**
+   * This instance's joins and leaves of one group, one at a time: a leave that finds no member
+   * of this instance left may then drop the instance's index entry without racing a join.
+   */
+  #serial(shared: string, work: () => Promise<void>): Promise<void> {
+    const before = this.#chains.get(shared) ?? Promise.resolve();
+    const next = before.then(work, work);
+    const settled = next.catch(() => {});
+    this.#chains.set(shared, settled);
+    void settled.then(() => {
+      if (this.#chains.get(shared) === settled) this.#chains.delete(shared);
+    });
+    return next;
+  }
+
+  #chains = new Map<string, Promise<void>>();
+
+  /**
+   * An instance died: its members whose session ended with it leave their groups. Returns how
+   * many groups it had members in.
+   */
+  async instanceLost(instance: string): Promise<number> {
+    let groups = 0;
+    for await (const e of this.bucket.entries(shareIndexPrefix(instance))) {
+      const shared = decoder.decode(e.value);
+      await this.#change(shared, null, (members) => {
+        const rest: Record<string, string> = {};
+        for (const [k, at] of Object.entries(members)) if (at !== instance) rest[k] = at;
+        return rest;
+      });
+      await this.bucket.erase(e.key);
+      groups++;
+    }
+    return groups;
+  }
+
+  /** The group's record, or null when it has no member. */
+  async get(shared: string): Promise<ShareGroupRecord | null> {
+    const e = await this.bucket.get(shareGroupKey(shared));
+    return e && e.value.length > 0 ? JSON.parse(decoder.decode(e.value)) as ShareGroupRecord : null;
+  }
+
+  /**
+   * Compare-and-set of the members. The group's consumers exist whenever it has members: a
+   * join writes itself down before it makes them; the last leave removes them before it erases
+   * the group, and makes them again if a join got in between (its compare-and-set then fails).
+   */
+  async #change(
+    shared: string,
+    subjects: readonly string[] | null,
+    change: (members: Readonly<Record<string, string>>) => Record<string, string>,
+  ): Promise<Readonly<Record<string, string>>> {
+    const k = shareGroupKey(shared);
+    let removed = false;
+    for (let attempt = 1;; attempt++) {
+      const e = await withRetry("share group read", () => this.bucket.get(k), this.retry);
+      const before = e && e.value.length > 0
+        ? JSON.parse(decoder.decode(e.value)) as ShareGroupRecord
+        : null;
+      if (!before && !subjects) return {}; // gone already
+      const members = change(before?.members ?? {});
+      const record: ShareGroupRecord = {
+        shared,
+        subjects: before?.subjects ?? subjects ?? [],
+        members,
+      };
+      const empty = Object.keys(members).length === 0;
+      try {
+        if (empty) {
+          if (!before || !e) return members;
+          for (const s of record.subjects) await this.#removeConsumer(shared, s);
+          removed = true;
+          await this.bucket.erase(k, e.revision);
+          return members;
+        }
+        const value = encoder.encode(JSON.stringify(record));
+        if (e) await this.bucket.update(k, value, e.revision);
+        else await this.bucket.create(k, value);
+        if (subjects || removed) {
+          for (const s of record.subjects) await this.#ensureConsumer(shared, s);
+        }
+        return members;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  async #ensureConsumer(shared: string, subject: string): Promise<void> {
+    const durable = shareConsumerName(shared, subject);
+    const limits = {
+      ack_wait: nanos(this.limits.ackWaitMs),
+      max_ack_pending: this.limits.maxAckPending,
+    };
+    try {
+      await this.jsm.consumers.add(MESSAGES_STREAM, {
+        durable_name: durable,
+        deliver_subject: shareDeliverSubject(shared, subject),
+        deliver_group: shareQueue(shared),
+        filter_subject: messageSubject(subject),
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.New,
+        ...limits,
+      });
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || !CONSUMER_EXISTS.has(err.code)) throw err;
+    }
+  }
+
+  async #removeConsumer(shared: string, subject: string): Promise<void> {
+    try {
+      await this.jsm.consumers.delete(MESSAGES_STREAM, shareConsumerName(shared, subject));
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.ConsumerNotFound) {
+        throw err;
+      }
+    }
+  }
+}
