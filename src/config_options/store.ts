@@ -39,6 +39,14 @@ export const STORE_OPTIONS = [
     help: "unacknowledged QoS 1 messages per subscription (a session's sum at most 65535)",
   },
   {
+    key: "max_shared_inflight",
+    field: "maxSharedInflight",
+    kind: "count",
+    fallback: "64",
+    help:
+      "QoS 1/2 messages of shared subscriptions a 3.1.1 member holds unacknowledged at most; more go to other members (MQTT 5 members: their Receive Maximum)",
+  },
+  {
     key: "lease_ttl",
     field: "leaseTtlMs",
     kind: "duration",

@@ -16,8 +16,8 @@ import { GrantSet } from "./grant_set.ts";
 import { InFlight, storedPacketId } from "./in_flight.ts";
 import { Qos2Releases } from "./qos2_releases.ts";
 import { hidesDollar } from "../mqtt/subject_match.ts";
-import { type SharedReceiver, SharedSubscriptions } from "./shared_subscriptions.ts";
-import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import { SharedSubscriptions } from "./shared_subscriptions.ts";
+import { type MemberOutlet, SharedDeliveries } from "./shared_deliveries.ts";
 import type { HeldMessage } from "../mqtt/session.ts";
 import { startsWithWildcard } from "../mqtt/topic_map.ts";
 
@@ -40,6 +40,8 @@ export interface DeliveryDeps {
   readonly log: Logger;
   /** Counts messages per shared subscription's group (monitoring). */
   readonly stats?: { sharedMessage(filter: string): void };
+  /** Shared subscriptions' QoS 1/2 messages a 3.1.1 member holds at most (default 64). */
+  readonly config?: { readonly maxSharedInflight: number };
 }
 
 const encoder = new TextEncoder();
@@ -50,7 +52,7 @@ const encoder = new TextEncoder();
  * subjects, so that they wait in JetStream while the client is away. Only live state is here:
  * all of it can be rebuilt from JetStream by whichever instance the client reconnects to.
  */
-export class ClientDelivery implements Subscriber, SharedReceiver {
+export class ClientDelivery implements Subscriber {
   #grants = new GrantSet();
   /** Consumer subject → its deliver-subject subscription (persistent sessions only). */
   #stored: Map<string, BusSubscription> | null = null;
@@ -150,8 +152,45 @@ export class ClientDelivery implements Subscriber, SharedReceiver {
   }
 
   #syncShares(): boolean {
-    this.#shares ??= new SharedSubscriptions(this.deps.bus, this);
+    this.#shares ??= new SharedSubscriptions(this.deps.bus, this.#sharedDeliveries);
     return this.#shares.sync(this.#grants.grants.values());
+  }
+
+  /** Made for the first shared subscription (or resent shared message): what it sends with. */
+  get #sharedDeliveries(): SharedDeliveries {
+    return this.#sharedOut ??= new SharedDeliveries(this.#outlet(), this.deps);
+  }
+
+  #sharedOut: SharedDeliveries | null = null;
+
+  /** This delivery's means, lent to its shared subscriptions. */
+  #outlet(): MemberOutlet {
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    return {
+      session: this.session,
+      get closed() {
+        return self.#closed;
+      },
+      get inFlight() {
+        return self.#inFlight;
+      },
+      get releases() {
+        return self.#releases;
+      },
+      // A 3.1.1 client says nothing of what it can take: it holds a bounded share.
+      full: () =>
+        this.#v5
+          ? this.#full()
+          : (this.#inFlightIds?.sharedSize ?? 0) >= (this.deps.config?.maxSharedInflight ?? 64),
+      mayReceive: (subject) => this.#mayReceive(subject),
+      encode: (subject, topic, payload, qos, retain, source, dup, id, shared) =>
+        this.#encode(subject, topic, payload, qos, retain, source, dup, id, shared),
+      sendUnstored: (subject, topic, payload, qos, retain, source, shared) =>
+        this.#sendUnstored(subject, topic, payload, qos, retain, source, shared),
+      write: (bytes, droppable) =>
+        droppable ? this.#writeDroppable(bytes) : this.out.write(bytes, false),
+    };
   }
 
   /** The shared subscriptions' filters (`$share/…`) this connection is a member for. */
@@ -310,8 +349,10 @@ export class ClientDelivery implements Subscriber, SharedReceiver {
   }
 
   /** Writes a QoS 0 PUBLISH the queue may drop for a slow reader. */
-  #writeDroppable(bytes: Uint8Array): void {
-    if (!this.out.write(bytes, true)) this.#v5?.dropped();
+  #writeDroppable(bytes: Uint8Array): boolean {
+    if (this.out.write(bytes, true)) return true;
+    this.#v5?.dropped();
+    return false;
   }
 
   /** A QoS 0 PUBLISH of the fanout: encoded once for all, unless this client's are its own. */
@@ -415,93 +456,9 @@ export class ClientDelivery implements Subscriber, SharedReceiver {
     }
   }
 
-  /**
-   * A message NATS gave this member of a shared subscription's group on a plain subject: QoS 0,
-   * or from a NATS publisher. A stored one's copy is left: the group consumer hands that out.
-   */
-  sharedLive(grant: Grant, m: BusMessage): void {
-    if (this.#closed || m.stored || !this.#mayReceive(m.subject)) return;
-    if (hidesDollar(startsWithWildcard(grant.subjects[0] ?? ""), m.subject)) return;
-    const qos = Math.min(m.qos ?? 0, grant.qos) as QoS;
-    const retain = grant.options?.rap === true && m.headers?.get(RETAIN_HEADER) === "1";
-    this.deps.stats?.sharedMessage(grant.filter);
-    this.#sendUnstored(m.subject, encodeTopic(m.subject), m.data, qos, retain, m, grant);
-  }
-
-  /**
-   * A message the group's consumer gave this member. QoS 1 is acknowledged in JetStream when the
-   * client acknowledges it (any reason: a refusal is not retried elsewhere [MQTT-4.8.2-6]), and
-   * handed back to the group if the connection ends first. A QoS 2 message becomes this
-   * session's (written down for a persistent one) and leaves the group at once [MQTT-4.8.2-4].
-   * A member at its Receive Maximum hands the message back for another member.
-   */
-  sharedStored(grant: Grant, m: BusMessage): void {
-    const ack = parseAckSubject(m.reply);
-    if (!ack || !m.reply) return;
-    if (this.#closed) return this.deps.bus.nak(m.reply);
-    const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
-    const hidden = hidesDollar(startsWithWildcard(grant.subjects[0] ?? ""), subject);
-    if (hidden || !this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
-    const qos = Math.min(m.qos ?? 1, grant.qos) as QoS;
-    const retain = grant.options?.rap === true && m.headers?.get(RETAIN_HEADER) === "1";
-    const source = { headers: m.headers };
-    const topic = encodeTopic(subject);
-    if (qos === 0) {
-      const bytes = this.#encode(subject, topic, m.data, 0, retain, source, false, 0, grant);
-      if (bytes) this.#writeDroppable(bytes);
-      this.deps.stats?.sharedMessage(grant.filter);
-      return this.deps.bus.ack(m.reply);
-    }
-    const id = this.#full() ? null : this.#inFlight.takeShared(m.reply, ack.streamSeq, qos);
-    if (id === null) return this.deps.bus.nakAfter(m.reply, SHARED_BUSY_RETRY_MS);
-    const dup = false; // new to this member, whoever had it before
-    const bytes = this.#encode(subject, topic, m.data, qos, retain, source, dup, id, grant);
-    if (!bytes) {
-      this.#inFlight.release(id);
-      return this.deps.bus.ack(m.reply);
-    }
-    this.deps.stats?.sharedMessage(grant.filter);
-    if (qos === 1) {
-      if (!this.out.write(bytes, false)) {
-        this.#inFlight.release(id);
-        this.deps.bus.nak(m.reply);
-      }
-      return;
-    }
-    const reply = m.reply;
-    // QoS 2: the message is the session's from now on; the group forgets it.
-    this.#inFlight.restorePublished(id, ack.streamSeq);
-    if (this.session.clean) {
-      this.deps.bus.ack(reply);
-      this.out.write(bytes, false);
-      return;
-    }
-    const message: HeldMessage = {
-      subject,
-      payload: Buffer.from(m.data).toString("base64"),
-      retain,
-      ...(m.headers ? { props: headerPairs(m.headers) } : {}),
-    };
-    this.#releases.own(id, ack.streamSeq, message, reply, bytes);
-  }
-
   /** On resume: a shared QoS 2 message the session owns goes out again, DUP [MQTT-4.8.2-4]. */
   resendPublish(packetId: number, streamSeq: number, message: HeldMessage): void {
-    this.#inFlight.restorePublished(packetId, streamSeq);
-    const source = { headers: message.props ? headersOf(message.props) : undefined };
-    const payload = Buffer.from(message.payload, "base64");
-    const topic = encodeTopic(message.subject);
-    const bytes = this.#encode(
-      message.subject,
-      topic,
-      payload,
-      2,
-      message.retain,
-      source,
-      true,
-      packetId,
-    );
-    if (bytes) this.out.write(bytes, false);
+    this.#sharedDeliveries.resend(packetId, streamSeq, message);
   }
 
   /** A wildcard subscription must not leak a topic the user may not receive. */
@@ -523,22 +480,6 @@ export class ClientDelivery implements Subscriber, SharedReceiver {
 }
 
 const encodeTopic = (subject: string): Uint8Array => encoder.encode(subjectToTopic(subject));
-
-/** How long a member at its Receive Maximum lets a shared message wait before it is offered again. */
-const SHARED_BUSY_RETRY_MS = 100;
-
-/** A message's NATS headers as pairs, to keep with a shared QoS 2 message a session owns. */
-function headerPairs(h: MsgHdrs): Array<[string, string]> {
-  const pairs: Array<[string, string]> = [];
-  for (const [k, values] of h) for (const v of values) pairs.push([k, v]);
-  return pairs;
-}
-
-function headersOf(pairs: ReadonlyArray<readonly [string, string]>): MsgHdrs {
-  const h = natsHeaders();
-  for (const [k, v] of pairs) h.append(k, v);
-  return h;
-}
 
 /** Published by this client (an MQTT 5 publisher says who it is). */
 const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>

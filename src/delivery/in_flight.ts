@@ -26,9 +26,21 @@ export const storedPacketId = (streamSeq: number): number => ((streamSeq - 1) % 
 export class InFlight {
   #byId = new Map<number, InFlightEntry>();
   #next = 0;
+  #shared = 0;
 
   get size(): number {
     return this.#byId.size;
+  }
+
+  /** Entries of shared subscriptions' messages. */
+  get sharedSize(): number {
+    return this.#shared;
+  }
+
+  #set(id: number, entry: InFlightEntry): void {
+    if (this.#byId.get(id)?.shared) this.#shared--;
+    if (entry.shared) this.#shared++;
+    this.#byId.set(id, entry);
   }
 
   get(id: number): InFlightEntry | undefined {
@@ -42,8 +54,9 @@ export class InFlight {
   takeStored(streamSeq: number, reply: string, qos: 1 | 2): number | null {
     const id = storedPacketId(streamSeq);
     const held = this.#byId.get(id);
-    if (held && held.streamSeq !== streamSeq) return null;
-    this.#byId.set(id, { reply, streamSeq, qos, released: false });
+    // Another message's, or the same one's through a shared subscription: not this one's.
+    if (held && (held.streamSeq !== streamSeq || held.shared)) return null;
+    this.#set(id, { reply, streamSeq, qos, released: false });
     return id;
   }
 
@@ -51,7 +64,7 @@ export class InFlight {
   takeFree(qos: 1 | 2): number | null {
     if (this.#byId.size >= MAX_ID) return null;
     do this.#next = (this.#next % MAX_ID) + 1; while (this.#byId.has(this.#next));
-    this.#byId.set(this.#next, { reply: null, streamSeq: 0, qos, released: false });
+    this.#set(this.#next, { reply: null, streamSeq: 0, qos, released: false });
     return this.#next;
   }
 
@@ -61,28 +74,32 @@ export class InFlight {
    */
   takeShared(reply: string | null, streamSeq: number, qos: 1 | 2): number | null {
     const id = this.takeFree(qos);
-    if (id !== null) this.#byId.set(id, { reply, streamSeq, qos, released: false, shared: true });
+    if (id !== null) this.#set(id, { reply, streamSeq, qos, released: false, shared: true });
     return id;
   }
 
-  /** Shared messages still unacknowledged: what the group gets back when the connection ends. */
+  /**
+   * Shared QoS 1 messages still unacknowledged: what the group gets back when the connection
+   * ends. (A shared QoS 2 message is the session's, not the group's, once sent.)
+   */
   *sharedPending(): Iterable<InFlightEntry> {
-    for (const e of this.#byId.values()) if (e.shared && e.reply) yield e;
+    for (const e of this.#byId.values()) if (e.shared && e.reply && e.qos === 1) yield e;
   }
 
-  /** On resume: a shared QoS 2 message this session owns, not received yet, is sent again. */
+  /** A shared QoS 2 message this session owns, sent and not received yet (also on resume). */
   restorePublished(id: number, streamSeq: number): void {
-    this.#byId.set(id, { reply: null, streamSeq, qos: 2, released: false });
+    this.#set(id, { reply: null, streamSeq, qos: 2, released: false, shared: true });
   }
 
   /** A QoS 2 delivery released before the client reconnected: only PUBREL is owed. */
   restoreReleased(id: number, streamSeq: number): void {
-    this.#byId.set(id, { reply: null, streamSeq, qos: 2, released: true });
+    this.#set(id, { reply: null, streamSeq, qos: 2, released: true });
   }
 
   /** The delivery under `id` is finished: returns what was in flight under it. */
   release(id: number): InFlightEntry | undefined {
     const entry = this.#byId.get(id);
+    if (entry?.shared) this.#shared--;
     this.#byId.delete(id);
     return entry;
   }

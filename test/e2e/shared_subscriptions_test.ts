@@ -25,7 +25,7 @@ let nats: TestNats;
 let a: TestBroker;
 let b: TestBroker;
 // A short ack_wait, so that an instance's death hands its members' messages on within the test.
-const OPTIONS = { ack_wait: "2s", lease_ttl: "1500ms" };
+const OPTIONS = { ack_wait: "2s", lease_ttl: "1500ms", max_shared_inflight: 8 };
 useInstances(2, OPTIONS, (n, [first, second]) => {
   nats = n;
   a = first as TestBroker;
@@ -240,6 +240,24 @@ print(json.dumps(got))
     await Bun.sleep(300);
     expect(held).toBe(1);
     expect(new Set(payloads(fast)).size).toBe(N - 1);
+  });
+
+  test("a 3.1.1 member holds at most max_shared_inflight unacknowledged: the others take the rest", async () => {
+    const topic = `shmi/${uid()}`;
+    const shared = `$share/mi/${topic}`;
+    const { raw } = await rawMember(a, shared, 1); // never acknowledges
+    await using fast = await mqttjs(b.url);
+    await fast.client.subscribeAsync(shared, { qos: 1 });
+    await using pub = await mqttjs(b.url);
+    const N = 40;
+    for (let i = 0; i < N; i++) await pub.client.publishAsync(topic, `m${i}`, { qos: 1 });
+    const held = (await raw.waitCount("publish", 8)).length;
+    await fast.waitMessages(N - 8, 10_000);
+    await Bun.sleep(300);
+    expect(raw.all("publish")).toHaveLength(8);
+    expect(held).toBe(8);
+    expect(new Set(payloads(fast)).size).toBe(N - 8);
+    await raw[Symbol.asyncDispose]();
   });
 
   test("a negative PUBACK (MQTT 5, 0x80) is not retried on another member [MQTT-4.8.2-6]", async () => {
