@@ -1,4 +1,5 @@
 import { NEVER_EXPIRES } from "../src/mqtt/session.ts";
+import { connectionOwner } from "../src/mqtt/shared_filter.ts";
 import { discardSession } from "./grants.ts";
 import type { HandlerContext } from "./types.ts";
 import { publishWill } from "./will.ts";
@@ -68,12 +69,13 @@ export async function connectionClosed(event: ClosedEvent, ctx: HandlerContext):
       };
     },
   );
-  if (!previous) return;
-  if (session.clean) {
-    for (const shared of event.shares ?? []) {
-      await ctx.consumers.leaveShare(shared, session.key, ctx.instanceId);
-    }
+  // Its memberships end with it, also when a newer connection took the client id over (that
+  // one's own memberships are left alone).
+  const owner = connectionOwner(ctx.instanceId, ctx.connectionId);
+  for (const shared of session.clean ? event.shares ?? [] : []) {
+    await ctx.consumers.leaveShare(shared, session.key, owner);
   }
+  if (!previous) return;
   const willGoes = !!previous.will && (!event.graceful || event.withWill === true);
   if (willGoes && willAt === null && previous.will) {
     await publishWill(previous.will, session.clientId, event.reason, ctx);

@@ -38,16 +38,18 @@ export interface ConsumerPort {
   ensure(key: string, subject: string): Promise<void>;
   remove(key: string, subject: string): Promise<void>;
   /**
-   * Session `key` joins the group of `shared` (`$share/{ShareName}/{filter}`); `instance` is the
-   * one serving it when the session ends with its connection, null when it is persistent.
+   * Session `key` joins the group of `shared` (`$share/{ShareName}/{filter}`); `owner` is the
+   * connection holding it (connectionOwner) when the session ends with that connection, null
+   * when it is persistent.
    */
   joinShare(
     shared: string,
     subjects: readonly string[],
     key: string,
-    instance: string | null,
+    owner: string | null,
   ): Promise<void>;
-  leaveShare(shared: string, key: string, instance: string | null): Promise<void>;
+  /** Leaves the group; with `owner`, only while that connection is the member listed. */
+  leaveShare(shared: string, key: string, owner: string | null): Promise<void>;
   /** The members whose session ended with a dead instance leave their groups. */
   shareMembersLost(instance: string): Promise<number>;
 }

@@ -5,7 +5,7 @@ import { Reason } from "../src/mqtt/reason_codes.ts";
 import type { Properties } from "../src/mqtt/v5_properties.ts";
 import type { Grant, QoS, SessionRecord, SessionRef } from "../src/mqtt/session.ts";
 import { consumersOf, grantFor, MAX_SESSION_IN_FLIGHT, removeConsumers } from "./grants.ts";
-import { isShared } from "../src/mqtt/shared_filter.ts";
+import { connectionOwner, isShared } from "../src/mqtt/shared_filter.ts";
 import { close, type Effect, type HandlerContext, send, type SessionContext } from "./types.ts";
 
 /**
@@ -87,7 +87,9 @@ export async function subscribe(
   if (session.clean) {
     // A persistent session joined in storeGrants; this one leaves when its connection ends.
     for (const g of accepted) {
-      if (g.share) await ctx.consumers.joinShare(g.filter, g.subjects, session.key, ctx.instanceId);
+      if (!g.share) continue;
+      const owner = connectionOwner(ctx.instanceId, ctx.connectionId);
+      await ctx.consumers.joinShare(g.filter, g.subjects, session.key, owner);
     }
   }
   if (accepted.length === 0) return [send(suback(packet.messageId ?? 0, granted))];

@@ -3,7 +3,7 @@ import { unsuback } from "../src/mqtt/packets.ts";
 import { Reason } from "../src/mqtt/reason_codes.ts";
 import type { QoS } from "../src/mqtt/session.ts";
 import { removeConsumers } from "./grants.ts";
-import { isShared } from "../src/mqtt/shared_filter.ts";
+import { connectionOwner, isShared } from "../src/mqtt/shared_filter.ts";
 import { close, type Effect, send, type SessionContext } from "./types.ts";
 
 /**
@@ -46,7 +46,11 @@ export async function unsubscribe(
   } else {
     for (const f of filters) {
       if (isShared(f) && ctx.subscribed(f)) {
-        await ctx.consumers.leaveShare(f, session.key, ctx.instanceId);
+        await ctx.consumers.leaveShare(
+          f,
+          session.key,
+          connectionOwner(ctx.instanceId, ctx.connectionId),
+        );
       }
     }
   }

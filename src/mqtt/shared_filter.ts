@@ -32,3 +32,10 @@ export function parseShared(text: string): SharedFilter | TopicError {
   if (filter.length === 0) return bad("no topic filter follows the ShareName [MQTT-4.8.2-1]");
   return { name, filter };
 }
+
+/**
+ * How a group lists a member whose session ends with its connection: the connection, so that
+ * its end removes that membership and no newer one of the same client id.
+ */
+export const connectionOwner = (instance: string, connection: string): string =>
+  `${instance}/${connection}`;

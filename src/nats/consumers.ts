@@ -51,13 +51,13 @@ export class SessionConsumers {
     shared: string,
     subjects: readonly string[],
     key: string,
-    instance: string | null,
+    owner: string | null,
   ): Promise<void> {
-    return this.shares.join(shared, subjects, key, instance);
+    return this.shares.join(shared, subjects, key, owner);
   }
 
-  leaveShare(shared: string, key: string, instance: string | null): Promise<void> {
-    return this.shares.leave(shared, key, instance);
+  leaveShare(shared: string, key: string, owner: string | null): Promise<void> {
+    return this.shares.leave(shared, key, owner);
   }
 
   shareMembersLost(instance: string): Promise<number> {

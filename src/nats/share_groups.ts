@@ -26,12 +26,14 @@ export interface ShareGroupRecord {
   readonly shared: string;
   readonly subjects: readonly string[];
   /**
-   * Session key → the instance serving it, for members whose session ends with their
-   * connection (a survivor removes them if that instance dies); "" for persistent sessions,
-   * which leave with their session.
+   * Session key → the connection holding it (connectionOwner: `<instance>/<connection>`) for members whose
+   * session ends with their connection (a survivor removes them if that instance dies); "" for
+   * persistent sessions, which leave with their session.
    */
   readonly members: Readonly<Record<string, string>>;
 }
+
+const instanceOf = (owner: string): string => owner.slice(0, owner.indexOf("/"));
 
 const MAX_ATTEMPTS = 16;
 const encoder = new TextEncoder();
@@ -54,45 +56,45 @@ export class ShareGroups {
   ) {}
 
   /**
-   * Adds session `key` to the group (`instance`: the instance serving it when its session ends
-   * with its connection; null when it is persistent), creating the group's consumers first.
+   * Adds session `key` to the group: `owner` is the connection holding it when its session ends
+   * with that connection (connectionOwner), null when the session is persistent.
    */
   join(
     shared: string,
     subjects: readonly string[],
     key: string,
-    instance: string | null,
+    owner: string | null,
   ): Promise<void> {
     return this.#serial(shared, async () => {
       // The index first: whenever the group lists a member of this instance, it is indexed.
-      if (instance) {
+      if (owner) {
+        const index = shareIndexKey(instanceOf(owner), shared);
         await withRetry(
           "share index",
-          () => this.bucket.put(shareIndexKey(instance, shared), encoder.encode(shared)),
+          () => this.bucket.put(index, encoder.encode(shared)),
           this.retry,
         );
       }
       // Its consumers are made (if missing) once the group lists the member.
-      await this.#change(shared, subjects, (members) => ({ ...members, [key]: instance ?? "" }));
+      await this.#change(shared, subjects, (members) => ({ ...members, [key]: owner ?? "" }));
     });
   }
 
   /**
-   * Removes session `key` from the group; the last member out removes its consumers, and the
-   * last of this instance its index entry.
+   * Removes session `key` from the group — with `owner`, only while that connection is the one
+   * listed (a newer connection of the same client id may have joined since). The last member
+   * out removes the group's consumers, and the last of this instance its index entry.
    */
-  leave(
-    shared: string,
-    key: string,
-    instance: string | null,
-  ): Promise<void> {
+  leave(shared: string, key: string, owner: string | null): Promise<void> {
     return this.#serial(shared, async () => {
       const left = await this.#change(shared, null, (members) => {
+        if (owner !== null && members[key] !== owner) return { ...members };
         const rest = { ...members };
         delete rest[key];
         return rest;
       });
-      if (instance && !Object.values(left).includes(instance)) {
+      const instance = owner === null ? null : instanceOf(owner);
+      if (instance !== null && !Object.values(left).some((o) => instanceOf(o) === instance)) {
         await withRetry(
           "share index",
           () => this.bucket.erase(shareIndexKey(instance, shared)),
@@ -129,7 +131,9 @@ export class ShareGroups {
       const shared = decoder.decode(e.value);
       await this.#change(shared, null, (members) => {
         const rest: Record<string, string> = {};
-        for (const [k, at] of Object.entries(members)) if (at !== instance) rest[k] = at;
+        for (const [k, o] of Object.entries(members)) {
+          if (!o || instanceOf(o) !== instance) rest[k] = o;
+        }
         return rest;
       });
       await this.bucket.erase(e.key);

@@ -111,13 +111,42 @@ describe("shared subscriptions in the handlers", () => {
     const s2 = await session(env, false, "c2");
     await sub(s1, shared, 0, env, "c1");
     await sub(s2, shared, 1, env, "c2");
-    expect(await members(shared)).toEqual({ [s1.key]: "test-instance", [s2.key]: "" });
+    expect(await members(shared)).toEqual({ [s1.key]: "test-instance/c1", [s2.key]: "" });
     expect(await env.store.shares.get(shareIndexKey("test-instance", shared))).not.toBeNull();
     await connectionClosed({ reason: "gone", graceful: true, shares: [shared] }, env.ctx(s1, "c1"));
     expect(await members(shared)).toEqual({ [s2.key]: "" });
     // No member of this instance's is left in that group: its index entry goes too.
     expect(await env.store.shares.get(shareIndexKey("test-instance", shared))).toBeNull();
     expect(await consumerExists(shared, shared.slice("$share/c/".length))).toBe(true);
+  });
+
+  test("a clean member taken over: the old connection's end leaves the new connection's membership alone", async () => {
+    const shared = `$share/to/${uid()}`;
+    const s = await session(env, true, "old");
+    await sub(s, shared, 0, env, "old");
+    // The same client id again, on another connection, joining the same group.
+    const again: IConnectPacket = {
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 4,
+      clientId: s.clientId,
+      clean: true,
+      keepalive: 0,
+    };
+    const fx = await connect(again, env.ctx(null, "new"));
+    const bound = fx[0];
+    if (bound?.kind !== "bind") throw new Error("not bound");
+    await sub(bound.session, shared, 0, env, "new");
+    await connectionClosed(
+      { reason: "taken over", graceful: false, shares: [shared] },
+      env.ctx(s, "old"),
+    );
+    expect(await members(shared)).toEqual({ [s.key]: "test-instance/new" });
+    await connectionClosed(
+      { reason: "bye", graceful: true, shares: [shared] },
+      env.ctx(bound.session, "new"),
+    );
+    expect(await members(shared)).toBeNull();
   });
 
   test("an instance lost: its members whose sessions ended with it leave; the last one out removes the group", async () => {
@@ -128,7 +157,7 @@ describe("shared subscriptions in the handlers", () => {
       { cmd: "subscribe", messageId: 1, subscriptions: [{ topic: shared, qos: 1 }] },
       { ...env.ctx(s, "d1"), instanceId: dead },
     );
-    expect(await members(shared)).toEqual({ [s.key]: dead });
+    expect(await members(shared)).toEqual({ [s.key]: `${dead}/d1` });
     await instanceLost(dead, env.ctx());
     expect(await members(shared)).toBeNull();
     expect(await consumerExists(shared, shared.slice("$share/lost/".length))).toBe(false);
