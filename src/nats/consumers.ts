@@ -1,20 +1,8 @@
-import { nanos, type NatsConnection } from "@nats-io/transport-node";
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamManager,
-} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { JetStreamApiCodes, type JetStreamManager } from "@nats-io/jetstream";
+import { type ConsumerLimits, deleteDurable, ensureDurable } from "./durables.ts";
 import { type JsApi, JsApiError } from "./js_api.ts";
 import type { ShareGroups } from "./share_groups.ts";
-
-/** What a resume needs of a consumer's info. */
-interface ConsumerState {
-  num_ack_pending: number;
-  ack_floor: { stream_seq: number };
-  delivered: { stream_seq: number; consumer_seq: number };
-}
 import {
   ackSubject,
   consumerName,
@@ -23,15 +11,16 @@ import {
   messageSubject,
 } from "./names.ts";
 
-export interface ConsumerLimits {
-  readonly ackWaitMs: number;
-  readonly maxAckPending: number;
+export type { ConsumerLimits };
+
+/** What a resume needs of a consumer's info. */
+interface ConsumerState {
+  num_ack_pending: number;
+  ack_floor: { stream_seq: number };
+  delivered: { stream_seq: number; consumer_seq: number };
 }
 
 const NAK = new TextEncoder().encode("-NAK");
-
-// "consumer name already in use" (2.9), "consumer already exists" (2.10+), and the push variant.
-const CONSUMER_EXISTS = new Set([10013, 10105, 10148]);
 
 /**
  * The durable consumers that hold persistent sessions' QoS 1/2 messages in JetStream: one per
@@ -65,39 +54,18 @@ export class SessionConsumers {
   }
 
   /** Creates the consumer if missing (its queue starts now), or updates its limits. */
-  async ensure(key: string, subject: string): Promise<void> {
-    const durable = consumerName(key, subject);
-    const limits = {
-      ack_wait: nanos(this.limits.ackWaitMs),
-      max_ack_pending: this.limits.maxAckPending,
-    };
-    try {
-      await this.jsm.consumers.add(MESSAGES_STREAM, {
-        durable_name: durable,
-        deliver_subject: deliverSubject(key, subject),
-        filter_subject: messageSubject(subject),
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.New,
-        ...limits,
-      });
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || !CONSUMER_EXISTS.has(err.code)) {
-        throw err;
-      }
-      // Created with other limits (the config changed since): keep its queue, take the new ones.
-      await this.jsm.consumers.update(MESSAGES_STREAM, durable, limits);
-    }
+  ensure(key: string, subject: string): Promise<void> {
+    const name = consumerName(key, subject);
+    return ensureDurable(this.jsm, {
+      name,
+      deliverSubject: deliverSubject(key, subject),
+      subject,
+    }, this.limits);
   }
 
   /** Deletes the consumer and with it the messages only it was keeping. */
-  async remove(key: string, subject: string): Promise<void> {
-    try {
-      await this.jsm.consumers.delete(MESSAGES_STREAM, consumerName(key, subject));
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.ConsumerNotFound) {
-        throw err;
-      }
-    }
+  remove(key: string, subject: string): Promise<void> {
+    return deleteDurable(this.jsm, consumerName(key, subject));
   }
 
   /**

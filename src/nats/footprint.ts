@@ -1,14 +1,5 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
-import {
-  INSTANCES_BUCKET,
-  MESSAGES_STREAM,
-  QOS2_IN_BUCKET,
-  QOS2_OUT_BUCKET,
-  RETAINED_STREAM,
-  SESSIONS_BUCKET,
-  SHARES_BUCKET,
-  WILLS_BUCKET,
-} from "./names.ts";
+import { BUCKETS, MESSAGES_STREAM, RETAINED_STREAM } from "./names.ts";
 
 /** What one of jetmq's streams or buckets holds on the NATS servers. */
 export interface StreamFootprint {
@@ -21,14 +12,6 @@ export interface StreamFootprint {
 }
 
 const STREAMS = [MESSAGES_STREAM, RETAINED_STREAM];
-const BUCKETS = [
-  SESSIONS_BUCKET,
-  INSTANCES_BUCKET,
-  WILLS_BUCKET,
-  QOS2_IN_BUCKET,
-  QOS2_OUT_BUCKET,
-  SHARES_BUCKET,
-];
 
 /**
  * jetmq's own footprint in JetStream, for operators to watch it stay flat under churn: per

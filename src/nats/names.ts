@@ -128,6 +128,16 @@ export function takeoverSubject(instanceId: string): string {
  */
 export const SHARES_BUCKET = "jetmq_shares";
 
+/** Every KV bucket jetmq keeps (provisioned at start-up, reported by /jsz). */
+export const BUCKETS: readonly string[] = [
+  SESSIONS_BUCKET,
+  INSTANCES_BUCKET,
+  WILLS_BUCKET,
+  QOS2_IN_BUCKET,
+  QOS2_OUT_BUCKET,
+  SHARES_BUCKET,
+];
+
 /** Key token of a shared subscription (`$share/{ShareName}/{filter}`), as written by the client. */
 export function shareKey(shared: string): string {
   return createHash("sha256").update(shared, "utf8").digest("hex").slice(0, 32);

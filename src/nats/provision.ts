@@ -17,6 +17,7 @@ import { JsApi } from "./js_api.ts";
 import { NatsSetupError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
+  BUCKETS,
   INSTANCES_BUCKET,
   MESSAGES_STREAM,
   MESSAGES_SUBJECTS,
@@ -92,14 +93,7 @@ export async function provisionStore(
   });
   opts.log.info("store.ready", {
     replicas,
-    buckets: [
-      SESSIONS_BUCKET,
-      INSTANCES_BUCKET,
-      WILLS_BUCKET,
-      QOS2_IN_BUCKET,
-      QOS2_OUT_BUCKET,
-      SHARES_BUCKET,
-    ],
+    buckets: BUCKETS,
     streams: [MESSAGES_STREAM, RETAINED_STREAM],
   });
   return { js, jsm, api, sessions, instances, wills, qos2In, qos2Out, shares, replicas };

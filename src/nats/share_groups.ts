@@ -1,16 +1,8 @@
-import { nanos } from "@nats-io/transport-node";
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamManager,
-} from "@nats-io/jetstream";
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { type ConsumerLimits, deleteDurable, ensureDurable } from "./durables.ts";
 import type { Logger } from "../log.ts";
 import { type Bucket, isConflict } from "./bucket.ts";
 import {
-  MESSAGES_STREAM,
-  messageSubject,
   shareConsumerName,
   shareDeliverSubject,
   shareGroupKey,
@@ -38,8 +30,6 @@ const instanceOf = (owner: string): string => owner.slice(0, owner.indexOf("/"))
 const MAX_ATTEMPTS = 16;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-// "consumer name already in use" (2.9), "consumer already exists" (2.10+), and the push variant.
-const CONSUMER_EXISTS = new Set([10013, 10105, 10148]);
 
 /**
  * Shared subscriptions' groups: who belongs to each (KV, compare-and-set) and the durable
@@ -51,7 +41,7 @@ export class ShareGroups {
   constructor(
     readonly bucket: Bucket,
     readonly jsm: JetStreamManager,
-    readonly limits: { readonly ackWaitMs: number; readonly maxAckPending: number },
+    readonly limits: ConsumerLimits,
     readonly retry: { readonly forMs: number; readonly log: Logger },
   ) {}
 
@@ -194,34 +184,16 @@ export class ShareGroups {
     }
   }
 
-  async #ensureConsumer(shared: string, subject: string): Promise<void> {
-    const durable = shareConsumerName(shared, subject);
-    const limits = {
-      ack_wait: nanos(this.limits.ackWaitMs),
-      max_ack_pending: this.limits.maxAckPending,
-    };
-    try {
-      await this.jsm.consumers.add(MESSAGES_STREAM, {
-        durable_name: durable,
-        deliver_subject: shareDeliverSubject(shared, subject),
-        deliver_group: shareQueue(shared),
-        filter_subject: messageSubject(subject),
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.New,
-        ...limits,
-      });
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || !CONSUMER_EXISTS.has(err.code)) throw err;
-    }
+  #ensureConsumer(shared: string, subject: string): Promise<void> {
+    return ensureDurable(this.jsm, {
+      name: shareConsumerName(shared, subject),
+      deliverSubject: shareDeliverSubject(shared, subject),
+      deliverGroup: shareQueue(shared),
+      subject,
+    }, this.limits);
   }
 
-  async #removeConsumer(shared: string, subject: string): Promise<void> {
-    try {
-      await this.jsm.consumers.delete(MESSAGES_STREAM, shareConsumerName(shared, subject));
-    } catch (err) {
-      if (!(err instanceof JetStreamApiError) || err.code !== JetStreamApiCodes.ConsumerNotFound) {
-        throw err;
-      }
-    }
+  #removeConsumer(shared: string, subject: string): Promise<void> {
+    return deleteDurable(this.jsm, shareConsumerName(shared, subject));
   }
 }

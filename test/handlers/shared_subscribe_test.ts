@@ -31,12 +31,18 @@ afterAll(async () => {
 
 const uid = () => crypto.randomUUID().slice(0, 8);
 
-async function session(e: HandlerEnv, clean: boolean, connectionId = "conn-1") {
+/** CONNECT of `clientId` (a fresh one by default) on `connectionId`: its session. */
+async function session(
+  e: HandlerEnv,
+  clean: boolean,
+  connectionId = "conn-1",
+  clientId = `sh-${uid()}`,
+): Promise<SessionRef> {
   const p: IConnectPacket = {
     cmd: "connect",
     protocolId: "MQTT",
     protocolVersion: 4,
-    clientId: `sh-${uid()}`,
+    clientId,
     clean,
     keepalive: 0,
   };
@@ -125,18 +131,8 @@ describe("shared subscriptions in the handlers", () => {
     const s = await session(env, true, "old");
     await sub(s, shared, 0, env, "old");
     // The same client id again, on another connection, joining the same group.
-    const again: IConnectPacket = {
-      cmd: "connect",
-      protocolId: "MQTT",
-      protocolVersion: 4,
-      clientId: s.clientId,
-      clean: true,
-      keepalive: 0,
-    };
-    const fx = await connect(again, env.ctx(null, "new"));
-    const bound = fx[0];
-    if (bound?.kind !== "bind") throw new Error("not bound");
-    await sub(bound.session, shared, 0, env, "new");
+    const taken = await session(env, true, "new", s.clientId);
+    await sub(taken, shared, 0, env, "new");
     await connectionClosed(
       { reason: "taken over", graceful: false, shares: [shared] },
       env.ctx(s, "old"),
@@ -144,7 +140,7 @@ describe("shared subscriptions in the handlers", () => {
     expect(await members(shared)).toEqual({ [s.key]: "test-instance/new" });
     await connectionClosed(
       { reason: "bye", graceful: true, shares: [shared] },
-      env.ctx(bound.session, "new"),
+      env.ctx(taken, "new"),
     );
     expect(await members(shared)).toBeNull();
   });
@@ -170,15 +166,7 @@ describe("shared subscriptions in the handlers", () => {
     await sub(s, shared);
     expect(await members(shared)).toEqual({ [s.key]: "" });
     await connectionClosed({ reason: "bye", graceful: true }, env.ctx(s));
-    const again: IConnectPacket = {
-      cmd: "connect",
-      protocolId: "MQTT",
-      protocolVersion: 4,
-      clientId: s.clientId,
-      clean: true,
-      keepalive: 0,
-    };
-    await connect(again, env.ctx(null, "conn-2"));
+    await session(env, true, "conn-2", s.clientId);
     expect(await members(shared)).toBeNull();
   });
 
