@@ -23,6 +23,7 @@ import { Leases } from "./nats/leases.ts";
 import { Qos2Store } from "./nats/qos2.ts";
 import { footprint } from "./nats/footprint.ts";
 import { ShareGroups } from "./nats/share_groups.ts";
+import { RetainedCache } from "./nats/retained_cache.ts";
 import { probeStore, provisionStore, type StoreHandles } from "./nats/provision.ts";
 import { SessionStore } from "./nats/sessions.ts";
 import { StorePipeline } from "./nats/store_pipeline.ts";
@@ -109,6 +110,7 @@ export async function startBroker(
         action: `still ready for ${config.readyGraceMs} ms after the last good probe`,
       }),
   });
+  let retainedCache: RetainedCache | null = null;
   // Up first: while NATS is not ready, /livez answers and /readyz says what start-up waits for.
   const monitor = await startMonitor(rt, config.host, config.monitorPort, {
     instanceId,
@@ -117,6 +119,7 @@ export async function startBroker(
     nats: () => nc,
     connections: () => connections,
     natsSubscriptions: () => fanout?.subjectCount ?? 0,
+    retainedCache: () => retainedCache?.state ?? null,
     notReady: () => readiness.check(),
     drain: () => void drain(),
     footprint: () => (store ? footprint(store.jsm) : null),
@@ -173,6 +176,9 @@ export async function startBroker(
   const listening = takeovers.listen(instanceId, (n) => registry.takeover(n.key, n.generation));
   closeOnNatsLoss(nc, () => connections);
 
+  const cache = new RetainedCache(store.js, store.api, config.retainedCacheBytes, ilog);
+  retainedCache = cache;
+  cache.start();
   const deps: ConnectionDeps = {
     config,
     instanceId,
@@ -185,7 +191,7 @@ export async function startBroker(
       config,
       new ShareGroups(store.shares, store.jsm, config, { forMs: config.storeRetryMs, log: ilog }),
     ),
-    retained: new RetainedStore(store.js, store.jsm),
+    retained: new RetainedStore(store.js, store.jsm, cache),
     leases: new Leases(store.instances, store.wills),
     qos2: new Qos2Store(store.qos2In, store.qos2Out, { forMs: config.storeRetryMs, log: ilog }),
     takeovers,
@@ -256,6 +262,7 @@ export async function startBroker(
       );
       readiness.stop();
       willTimers.stop();
+      cache.stop();
       // Clients a drain sent away reconnect elsewhere; a takeover notice for one of them may
       // still be on its way: answered "drained", it fires no will.
       if (draining) await sleep(TAKEOVER_WAIT_MS);

@@ -167,6 +167,9 @@ function parseValue(opt: OptionSpec, value: string): unknown {
     }
     case "size":
       return parseSize(value) ?? fail("a size in bytes such as 1048576, 512KiB or 1MiB");
+    case "optionalSize":
+      if (value === "0" || value === "off") return 0;
+      return parseSize(value) ?? fail("a size in bytes such as 64MiB, or 0 (off)");
     case "duration":
       return parseDuration(value) ?? fail("a duration such as 500ms, 10s or 2m");
     case "level":

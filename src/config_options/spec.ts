@@ -8,6 +8,8 @@ export interface KindTypes {
   text: string | null;
   port: number;
   size: number;
+  /** A size in bytes, or 0 (written 0 or off) for none. */
+  optionalSize: number;
   /** Milliseconds. */
   duration: number;
   level: LogLevel;

@@ -47,6 +47,14 @@ export const STORE_OPTIONS = [
       "QoS 1/2 messages of shared subscriptions a 3.1.1 member holds unacknowledged at most; more go to other members (MQTT 5 members: their Receive Maximum)",
   },
   {
+    key: "retained_cache",
+    field: "retainedCacheBytes",
+    kind: "optionalSize",
+    fallback: "64MiB",
+    help:
+      "retained messages each instance keeps in memory for wildcard SUBSCRIBEs (more: read from the stream); 0: off",
+  },
+  {
     key: "lease_ttl",
     field: "leaseTtlMs",
     kind: "duration",

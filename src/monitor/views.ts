@@ -11,6 +11,8 @@ export interface MonitorState {
   nats(): NatsConnection | null;
   connections(): ReadonlySet<Connection>;
   natsSubscriptions(): number;
+  /** The instance's copy of the retained messages (RetainedCache), once it exists. */
+  retainedCache?(): { entries: number; bytes: number; in_use: boolean } | null;
 }
 
 export interface ConnzQuery {
@@ -39,6 +41,7 @@ export function varz(s: MonitorState): Record<string, unknown> {
     out_bytes: s.stats.bytesOut,
     dropped_qos0: s.stats.droppedQos0,
     protocol_errors: s.stats.protocolErrors,
+    retained_cache: s.retainedCache?.() ?? null,
     nats: natsInfo(s.nats()),
   };
 }

@@ -1,23 +1,15 @@
-import type { QoS } from "../mqtt/session.ts";
-import { type MsgHdrs, nanos } from "@nats-io/transport-node";
+import { nanos } from "@nats-io/transport-node";
 import {
   AckPolicy,
   DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
 } from "@nats-io/jetstream";
-import { QOS_HEADER } from "./bus.ts";
-import { RETAINED_STREAM, RETAINED_SUBJECT_PREFIX, retainedSubject } from "./names.ts";
+import { RETAINED_STREAM, retainedSubject } from "./names.ts";
+import type { RetainedCache } from "./retained_cache.ts";
+import { type RetainedMessage, toRetained } from "./retained_message.ts";
 
-/** A retained message as a lookup returns it. */
-export interface RetainedMessage {
-  /** Plain NATS subject (the topic's). */
-  readonly subject: string;
-  readonly payload: Uint8Array;
-  readonly qos: QoS;
-  /** Read by MQTT 5 delivery only (message_props.ts: deliveryProps). */
-  readonly headers?: MsgHdrs | undefined;
-}
+export type { RetainedMessage };
 
 const BATCH = 256;
 
@@ -28,12 +20,18 @@ const BATCH = 256;
  * another instance.
  */
 export class RetainedStore {
-  constructor(readonly js: JetStreamClient, readonly jsm: JetStreamManager) {}
+  constructor(
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    /** This instance's bounded copy, for wildcards (see RetainedCache); null: the stream only. */
+    readonly cache: RetainedCache | null = null,
+  ) {}
 
   /**
    * Hands every retained message matching the NATS subject `pattern` to `each`, in batches:
    * before each next batch it awaits `ready()`, so a slow client slows the lookup down instead
-   * of filling memory. Nothing is indexed in memory: the stream is asked on each call.
+   * of filling memory. A topic is one direct get; a wildcard is answered by the cache when it
+   * can, else by an ephemeral consumer on the stream.
    */
   async lookup(
     pattern: string,
@@ -45,6 +43,14 @@ export class RetainedStore {
         last_by_subj: retainedSubject(pattern),
       });
       if (m && m.data.length > 0) each(toRetained(m.subject, m.data, m.header));
+      return;
+    }
+    const cached = await this.cache?.match(pattern) ?? null;
+    if (cached) {
+      for (let i = 0; i < cached.length; i++) {
+        if (i % BATCH === 0) await ready();
+        each(cached[i] as RetainedMessage);
+      }
       return;
     }
     const info = await this.jsm.consumers.add(RETAINED_STREAM, {
@@ -73,14 +79,4 @@ export class RetainedStore {
       await this.jsm.consumers.delete(RETAINED_STREAM, info.name).catch(() => false);
     }
   }
-}
-
-function toRetained(subject: string, payload: Uint8Array, headers?: MsgHdrs): RetainedMessage {
-  const q = headers?.get(QOS_HEADER);
-  return {
-    subject: subject.slice(RETAINED_SUBJECT_PREFIX.length),
-    payload,
-    qos: q === "1" || q === "2" ? (Number(q) as QoS) : 0,
-    headers,
-  };
 }

@@ -133,15 +133,17 @@ describe("churn", () => {
         return s.jetmq_msgs?.consumers === expected.consumers &&
           s.KV_jetmq_sessions?.subjects === expected.sessions &&
           s.KV_jetmq_qos2_in?.subjects === 0 && s.KV_jetmq_qos2_out?.subjects === 0 &&
-          // One will-timer watcher and one lease watcher per instance, nothing else.
+          // One will-timer watcher, one lease watcher and one follower of the retained messages
+          // (its copy for wildcard lookups) per instance, nothing else.
           s.KV_jetmq_wills?.consumers === 2 && s.KV_jetmq_instances?.consumers === 2 &&
+          s.jetmq_retained?.consumers === 2 &&
           s.KV_jetmq_sessions?.consumers === 0 && s.KV_jetmq_wills?.subjects === 0 &&
           s.KV_jetmq_instances?.subjects === 2;
       }, { timeoutMs: 20_000, what: "the footprint to come down to the live state" });
       // The server agrees: no ephemeral consumer anywhere beyond those.
       let total = 0;
       for await (const s of jsm.streams.list()) total += s.state.consumer_count;
-      expect(total).toBe(expected.consumers + 4);
+      expect(total).toBe(expected.consumers + 6);
       await receiver[Symbol.asyncDispose]();
       await sender[Symbol.asyncDispose]();
     },

@@ -96,6 +96,36 @@ describe("retained messages", () => {
     expect((await onB.waitMessages(1))[0]).toMatchObject({ payload: "from A", retain: true });
   });
 
+  test("a wildcard lookup from an instance's copy sees a set and a delete made on the other instance just before, in order", async () => {
+    const t = `copy-${uid()}`;
+    await retain(a, `${t}/x`, "first");
+    await retain(a, `${t}/gone`, "soon deleted");
+    await retain(a, `${t}/x`, "second");
+    await retain(a, `${t}/gone`, "");
+    await using onB = await mqttjs(b.url);
+    await onB.client.subscribeAsync(`${t}/#`);
+    const got = await onB.waitMessages(1);
+    await Bun.sleep(200); // a stale copy would send "first" or the deleted topic now
+    expect(got.map((m) => [m.topic, m.payload])).toEqual([[`${t}/x`, "second"]]);
+    const varz = await b.varz() as unknown as { retained_cache: { in_use: boolean } };
+    expect(varz.retained_cache.in_use).toBe(true);
+  });
+
+  test("past retained_cache, an instance reads wildcard lookups from the stream: nothing is missed", async () => {
+    const t = `big-${uid()}`;
+    await using small = await startTestBroker(nats.url, { retained_cache: "1KiB" });
+    await using pub = await mqttjs(a.url);
+    for (let i = 0; i < 40; i++) pub.client.publish(`${t}/${i}`, "x".repeat(100), { retain: true });
+    await pub.client.publishAsync(`${t}/last`, "last", { retain: true, qos: 1 });
+    await small.logged("retained.cache_off");
+    await using sub = await mqttjs(small.url);
+    await sub.client.subscribeAsync(`${t}/#`);
+    const got = await sub.waitMessages(41);
+    expect(new Set(got.map((m) => m.topic)).size).toBe(41);
+    const varz = await small.varz() as unknown as { retained_cache: { in_use: boolean } };
+    expect(varz.retained_cache.in_use).toBe(false);
+  });
+
   test("retained messages survive a restart of jetmq", async () => {
     const t = `restart-${uid()}`;
     const first = await startTestBroker(nats.url);
