@@ -4,6 +4,7 @@ import {
   filterToSubjects,
   MAX_SUBJECT_BYTES,
   subjectToTopic,
+  topicBytes,
   topicToSubject,
 } from "../src/mqtt/topic_map.ts";
 import { MAPPING_TABLE } from "./fixtures/mapping_table.ts";
@@ -101,4 +102,14 @@ describe("topic map: subject → topic for NATS-only subjects", () => {
     expect(subjectToTopic("a//.b")).toBe("a///b");
     expect(subjectToTopic("_INBOX.abc")).toBe("_INBOX/abc");
   });
+});
+
+test("a topic maps the same way every time (remembered or not): invalid stays invalid", () => {
+  for (let i = 0; i < 3; i++) {
+    expect(topicToSubject("memo/a b")).toBeInstanceOf(TopicError);
+    expect(topicToSubject("memo/ok")).toBe("memo.ok");
+    const long = `memo/${"x".repeat(300)}`;
+    expect(topicToSubject(long)).toBe(long.replace("/", "."));
+    expect(new TextDecoder().decode(topicBytes("memo.ok"))).toBe("memo/ok");
+  }
 });

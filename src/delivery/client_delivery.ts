@@ -2,7 +2,7 @@ import type { Grant, QoS, SessionRef } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
 import { encodePublish } from "../mqtt/packets.ts";
 import { PUBLISHER_HEADER, RETAIN_HEADER } from "../mqtt/message_props.ts";
-import { subjectToTopic } from "../mqtt/topic_map.ts";
+import { subjectToTopic, topicBytes } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
@@ -43,8 +43,6 @@ export interface DeliveryDeps {
   /** Shared subscriptions' QoS 1/2 messages a 3.1.1 member holds at most (default 64). */
   readonly config?: { readonly maxSharedInflight: number };
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Everything one connection receives. Plain NATS subjects come through the instance's shared
@@ -479,7 +477,7 @@ export class ClientDelivery implements Subscriber {
   }
 }
 
-const encodeTopic = (subject: string): Uint8Array => encoder.encode(subjectToTopic(subject));
+const encodeTopic = topicBytes;
 
 /** Published by this client (an MQTT 5 publisher says who it is). */
 const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>

@@ -2,7 +2,7 @@ import { encodePublish } from "../mqtt/packets.ts";
 import { encodePublishV5 } from "../mqtt/v5_encode.ts";
 import { mqtt5Props } from "./mqtt5_publishes.ts";
 import { hidesDollar, receives } from "../mqtt/subject_match.ts";
-import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
+import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import { SubjectTrie } from "./subject_trie.ts";
 
@@ -14,8 +14,6 @@ export interface Subscriber {
   readonly overlappingPatterns: Iterable<string> | null;
 }
 
-const encoder = new TextEncoder();
-
 /** One message on its way to every local subscriber: its topic and QoS 0 bytes made once. */
 export class FanoutMessage {
   #topic: Uint8Array | undefined;
@@ -25,7 +23,7 @@ export class FanoutMessage {
   constructor(readonly bus: BusMessage) {}
 
   get topic(): Uint8Array {
-    return this.#topic ??= encoder.encode(subjectToTopic(this.bus.subject));
+    return this.#topic ??= topicBytes(this.bus.subject);
   }
 
   /** The QoS 0 PUBLISH, shared by every subscriber: never modify it. */

@@ -2,7 +2,7 @@ import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import type { Grant, HeldMessage, QoS, SessionRef } from "../mqtt/session.ts";
 import { RETAIN_HEADER } from "../mqtt/message_props.ts";
 import { hidesDollar } from "../mqtt/subject_match.ts";
-import { startsWithWildcard, subjectToTopic } from "../mqtt/topic_map.ts";
+import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage } from "../nats/bus.ts";
 import { MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
 import type { InFlight } from "./in_flight.ts";
@@ -48,8 +48,7 @@ export interface MemberOutlet {
 /** How long a member at its Receive Maximum lets a group's message wait before it is offered again. */
 const BUSY_RETRY_MS = 100;
 
-const encoder = new TextEncoder();
-const encodeTopic = (subject: string): Uint8Array => encoder.encode(subjectToTopic(subject));
+const encodeTopic = topicBytes;
 
 /**
  * What one member of shared subscriptions' groups does with the messages NATS and the groups'

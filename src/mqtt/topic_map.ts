@@ -1,4 +1,5 @@
 import { TopicError } from "../errors.ts";
+import { memoize } from "./memo.ts";
 /**
  * First token of every subject jetmq uses internally (src/nats/names.ts builds them all from
  * it): never subscribable or publishable by clients.
@@ -67,7 +68,9 @@ function checkLength(subject: string, name: string): TopicError | null {
 const levelToToken = (level: string): string => (level === "" ? "/" : level);
 
 /** Maps a topic name (no wildcards) to its NATS subject, or says why it cannot be used. */
-export function topicToSubject(topic: string): string | TopicError {
+export const topicToSubject: (topic: string) => string | TopicError = memoize(mapTopic);
+
+function mapTopic(topic: string): string | TopicError {
   const common = checkCommon(topic, "topic");
   if (common) return common;
   if (topic.includes("+") || topic.includes("#")) {
@@ -122,6 +125,16 @@ export function filterToSubjects(filter: string): string[] | TopicError {
   }
   return [subject];
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * The topic of a NATS subject as a PUBLISH carries it (UTF-8), shared by every message on that
+ * subject: never modify it.
+ */
+export const topicBytes: (subject: string) => Uint8Array = memoize((subject) =>
+  encoder.encode(subjectToTopic(subject))
+);
 
 /** Maps a NATS subject back to the MQTT topic that subscribers see. */
 export function subjectToTopic(subject: string): string {

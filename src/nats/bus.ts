@@ -34,11 +34,16 @@ export interface BusSubscription {
   unsubscribe(): void;
 }
 
-// Headers are immutable once built, so one instance per (QoS, stored) serves every publish.
+// Headers are immutable once built, so one instance per (QoS, stored) serves every publish, and
+// its wire form is encoded once (the library encodes a header set on every publish).
 const makeHeaders = (qos: QoS, stored: boolean): MsgHdrs => {
   const h = headers();
   h.set(QOS_HEADER, String(qos));
   if (stored) h.set(STORED_HEADER, "1");
+  // The library's header set has encode(); its exported type does not say so.
+  const impl = h as MsgHdrs & { encode(): Uint8Array };
+  const wire = impl.encode();
+  impl.encode = () => wire;
   return h;
 };
 const plainHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, false));
