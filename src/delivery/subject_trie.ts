@@ -6,6 +6,8 @@ interface Node {
 
 const node = (): Node => ({ children: new Map(), terminal: null });
 
+const MAX_ANSWERS = 4096;
+
 /**
  * The NATS subject patterns this instance listens on, as a token tree: which of them match a
  * subject, in time proportional to its tokens, however many patterns there are. Used to hand
@@ -13,8 +15,14 @@ const node = (): Node => ({ children: new Map(), terminal: null });
  */
 export class SubjectTrie {
   #root = node();
+  /**
+   * Answers for subjects asked since the patterns last changed: a publisher sends on the same
+   * few topics over and over. Bounded; emptied by any change.
+   */
+  #answers = new Map<string, readonly string[]>();
 
   add(pattern: string): void {
+    this.#answers.clear();
     let n = this.#root;
     for (const token of pattern.split(".")) {
       let next = n.children.get(token);
@@ -25,6 +33,7 @@ export class SubjectTrie {
   }
 
   remove(pattern: string): void {
+    this.#answers.clear();
     const path: Node[] = [this.#root];
     const tokens = pattern.split(".");
     for (const token of tokens) {
@@ -41,10 +50,14 @@ export class SubjectTrie {
     }
   }
 
-  /** Every pattern that matches the literal subject. */
-  match(subject: string): string[] {
+  /** Every pattern that matches the literal subject (shared: never modify it). */
+  match(subject: string): readonly string[] {
+    const known = this.#answers.get(subject);
+    if (known) return known;
     const out: string[] = [];
     this.#walk(this.#root, subject.split("."), 0, out);
+    if (this.#answers.size >= MAX_ANSWERS) this.#answers.clear();
+    this.#answers.set(subject, out);
     return out;
   }
 
