@@ -27,6 +27,27 @@ export interface StoreRetry {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** The library's header set encodes itself to its wire form; its exported type does not say so. */
+type WireHeaders = MsgHdrs & { encode(): Uint8Array };
+
+/**
+ * `base` and a Nats-Msg-Id, as the bytes that go on the wire: the base's wire form (encoded once
+ * for the shared QoS header sets) with one more line, instead of a header set built, checked and
+ * encoded again for every store.
+ */
+function withMsgId(base: MsgHdrs, msgId: string): MsgHdrs {
+  const wire = (base as WireHeaders).encode();
+  // "NATS/1.0\r\nK: V\r\n\r\n": the new line goes before the final empty one.
+  const line = encoder.encode(`Nats-Msg-Id: ${msgId}\r\n\r\n`);
+  const bytes = new Uint8Array(wire.length - 2 + line.length);
+  bytes.set(wire.subarray(0, wire.length - 2));
+  bytes.set(line, wire.length - 2);
+  const headers = makeHeaders() as WireHeaders;
+  headers.encode = () => bytes;
+  return headers;
+}
 const FIRST_BACKOFF_MS = 100;
 const LONGEST_BACKOFF_MS = 2_000;
 /** JetStream errors that no retry can mend: the message itself is refused. */
@@ -71,9 +92,7 @@ export class StorePipeline {
    */
   store(subject: string, payload: Uint8Array, base: MsgHdrs, msgId?: string): Promise<number> {
     const id = ++this.#next;
-    const headers = makeHeaders();
-    for (const [k, v] of base) for (const value of v) headers.append(k, value);
-    headers.set("Nats-Msg-Id", msgId ?? `${this.#ids}.${id}`);
+    const headers = withMsgId(base, msgId ?? `${this.#ids}.${id}`);
     return new Promise((resolve, reject) => {
       const now = Date.now();
       this.#send(id, {
