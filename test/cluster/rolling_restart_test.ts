@@ -12,7 +12,10 @@ import { waitFor } from "../helpers/wait.ts";
 // after the grace, although its instance is gone by then.
 
 const CLIENTS = 120;
-const GRACE_MS = 4000;
+// jetmq's default is 30 s. Under the whole suite on 2 cores, a client's way back through HAProxy
+// to a fleet that is restarting took more than 4 s once in four CI runs: 8 s keeps the test
+// about drains, not about how loaded the test machine is.
+const GRACE_MS = 8000;
 
 let cluster: LocalCluster;
 beforeAll(async () => {
@@ -117,7 +120,9 @@ describe("rolling restart through HAProxy", () => {
       wills: wills.received.filter((m) => m.payload.startsWith("gone")).length,
     };
     reportFigures("rolling_restart", figures);
-    expect(figures.wills).toBe(0);
+    // Which clients' wills, if any: the first thing to know when this fails.
+    expect(wills.received.filter((m) => m.payload.startsWith("gone")).map((m) => m.topic))
+      .toEqual([]);
     expect(figures.arrived).toBe(sent);
     // With DISCONNECT: their wills go with them [MQTT-3.14.4-3], none reaches the next test.
     await Promise.all(clients.map((c) => c.client.endAsync()));
