@@ -1,8 +1,7 @@
-import type { Grant, QoS, SessionRef } from "../mqtt/session.ts";
+import type { Grant, HeldMessage, QoS, SessionRef } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
-import { encodePublish } from "../mqtt/packets.ts";
 import { PUBLISHER_HEADER, RETAIN_HEADER } from "../mqtt/message_props.ts";
-import { subjectToTopic, topicBytes } from "../mqtt/topic_map.ts";
+import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
@@ -10,26 +9,14 @@ import type { Qos2Store } from "../nats/qos2.ts";
 import { describeError } from "../errors.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
 import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
-import { type MessageSource, Mqtt5Publishes } from "./mqtt5_publishes.ts";
-import { ReceiveWindow } from "./receive_window.ts";
+import { ClientSender, type DeliveryOutput } from "./client_sender.ts";
 import { GrantSet } from "./grant_set.ts";
-import { InFlight, storedPacketId } from "./in_flight.ts";
-import { Qos2Releases } from "./qos2_releases.ts";
+import { storedPacketId } from "./in_flight.ts";
 import { hidesDollar } from "../mqtt/subject_match.ts";
 import { SharedSubscriptions } from "./shared_subscriptions.ts";
-import { type MemberOutlet, SharedDeliveries } from "./shared_deliveries.ts";
-import type { HeldMessage } from "../mqtt/session.ts";
-import { startsWithWildcard } from "../mqtt/topic_map.ts";
+import { SharedDeliveries } from "./shared_deliveries.ts";
 
-/** Where a client's deliveries go: the connection's bounded outbound buffer. */
-export interface DeliveryOutput {
-  /** False when the bytes were dropped (droppable QoS 0 over the buffer's bound). */
-  write(bytes: Uint8Array, droppable: boolean): boolean;
-  /** Ends the connection: the client cannot be served any more. */
-  fail(reason: string): void;
-  /** Resolves when the client is reading again (for bulk sends such as retained messages). */
-  writable(): Promise<void>;
-}
+export type { DeliveryOutput };
 
 export interface DeliveryDeps {
   readonly fanout: Fanout;
@@ -54,45 +41,25 @@ export class ClientDelivery implements Subscriber {
   #grants = new GrantSet();
   /** Consumer subject → its deliver-subject subscription (persistent sessions only). */
   #stored: Map<string, BusSubscription> | null = null;
-  // Made on first use: a connection that only receives QoS 0 never pays for them.
-  #inFlightIds: InFlight | null = null;
-  #releasesOf: Qos2Releases | null = null;
   #closed = false;
-  /** MQTT 5 clients' PUBLISHes (properties, identifiers, aliases); null for 3.1.1. */
-  readonly #v5: Mqtt5Publishes | null;
-  /** QoS 1/2 sends held back by an MQTT 5 client's Receive Maximum. */
-  readonly #window: ReceiveWindow | null;
+  /** How this client's PUBLISHes go out: identifiers, windows, QoS 2 releases, MQTT 5. */
+  readonly #send: ClientSender;
   /** Live messages held back while retained ones are sent, so those go first. */
   #held: Array<() => void> | null = null;
   /** Memberships of shared subscriptions' groups; made on first use. */
   #shares: SharedSubscriptions | null = null;
+  #sharedOut: SharedDeliveries | null = null;
 
   constructor(
     readonly session: SessionRef,
     readonly deps: DeliveryDeps,
     readonly out: DeliveryOutput,
   ) {
-    const client = session.client;
-    this.#v5 = client ? new Mqtt5Publishes(client) : null;
-    this.#window = client ? new ReceiveWindow(client.receiveMaximum, () => this.inFlight) : null;
-  }
-
-  get #inFlight(): InFlight {
-    return this.#inFlightIds ??= new InFlight();
-  }
-
-  get #releases(): Qos2Releases {
-    return this.#releasesOf ??= new Qos2Releases(
-      this.session,
-      this.deps,
-      this.#inFlight,
-      (b) => void this.out.write(b, false),
-      (reason) => this.out.fail(reason),
-    );
+    this.#send = new ClientSender(session, deps, out, this.#grants);
   }
 
   get inFlight(): number {
-    return this.#inFlightIds?.size ?? 0;
+    return this.#send.inFlightCount;
   }
 
   get overlappingPatterns(): Iterable<string> | null {
@@ -154,41 +121,9 @@ export class ClientDelivery implements Subscriber {
     return this.#shares.sync(this.#grants.grants.values());
   }
 
-  /** Made for the first shared subscription (or resent shared message): what it sends with. */
+  /** Made for the first shared subscription (or resent shared message). */
   get #sharedDeliveries(): SharedDeliveries {
-    return this.#sharedOut ??= new SharedDeliveries(this.#outlet(), this.deps);
-  }
-
-  #sharedOut: SharedDeliveries | null = null;
-
-  /** This delivery's means, lent to its shared subscriptions. */
-  #outlet(): MemberOutlet {
-    // deno-lint-ignore no-this-alias
-    const self = this;
-    return {
-      session: this.session,
-      get closed() {
-        return self.#closed;
-      },
-      get inFlight() {
-        return self.#inFlight;
-      },
-      get releases() {
-        return self.#releases;
-      },
-      // A 3.1.1 client says nothing of what it can take: it holds a bounded share.
-      full: () =>
-        this.#v5
-          ? this.#full()
-          : (this.#inFlightIds?.sharedSize ?? 0) >= (this.deps.config?.maxSharedInflight ?? 64),
-      mayReceive: (subject) => this.#mayReceive(subject),
-      encode: (subject, topic, payload, qos, retain, source, dup, id, shared) =>
-        this.#encode(subject, topic, payload, qos, retain, source, dup, id, shared),
-      sendUnstored: (subject, topic, payload, qos, retain, source, shared) =>
-        this.#sendUnstored(subject, topic, payload, qos, retain, source, shared),
-      write: (bytes, droppable) =>
-        droppable ? this.#writeDroppable(bytes) : this.out.write(bytes, false),
-    };
+    return this.#sharedOut ??= new SharedDeliveries(this.#send, this.deps);
   }
 
   /** The shared subscriptions' filters (`$share/…`) this connection is a member for. */
@@ -198,40 +133,27 @@ export class ClientDelivery implements Subscriber {
 
   /** The client acknowledged a QoS 1 PUBLISH; the stored message is acknowledged in JetStream. */
   acked(packetId: number): void {
-    const entry = this.#inFlightIds?.release(packetId);
+    const entry = this.#send.inFlightIfAny?.release(packetId);
     if (entry?.reply) this.deps.bus.ack(entry.reply);
-    this.#pump();
+    this.#send.pump();
   }
 
   /** PUBREC, PUBCOMP, and PUBREL again on resume: see Qos2Releases. */
   received(packetId: number, refused = false): void {
     if (refused) {
-      this.#releases.refused(packetId);
-      return this.#pump();
+      this.#send.releases.refused(packetId);
+      return this.#send.pump();
     }
-    this.#releases.received(packetId);
+    this.#send.releases.received(packetId);
   }
 
   completed(packetId: number): void {
-    this.#releases.completed(packetId);
-    this.#pump();
-  }
-
-  /** Whether the client's Receive Maximum is reached (MQTT 5): then sends wait. */
-  #full(): boolean {
-    return this.#window?.full() ?? false;
-  }
-
-  #wait(send: () => void): void {
-    if (!this.#window?.wait(send)) this.out.fail("Client's Receive Maximum backlog full");
-  }
-
-  #pump(): void {
-    this.#window?.pump();
+    this.#send.releases.completed(packetId);
+    this.#send.pump();
   }
 
   resendRelease(packetId: number, streamSeq: number): void {
-    this.#releases.resend(packetId, streamSeq);
+    this.#send.releases.resend(packetId, streamSeq);
   }
 
   /**
@@ -240,6 +162,7 @@ export class ClientDelivery implements Subscriber {
    */
   close(): void {
     this.#closed = true;
+    this.#send.closed = true;
     this.deps.fanout.leave(this, this.#grants.subjects());
     for (const sub of this.#stored?.values() ?? []) sub.unsubscribe();
     this.#stored = null;
@@ -247,7 +170,8 @@ export class ClientDelivery implements Subscriber {
       // A shared QoS 1 message this client did not acknowledge goes to another member now,
       // not after ack_wait: no longer listening, this connection cannot be chosen again.
       this.#shares.close();
-      for (const e of this.#inFlightIds?.sharedPending() ?? []) this.deps.bus.nak(e.reply ?? "");
+      const inFlight = this.#send.inFlightIfAny;
+      for (const e of inFlight?.sharedPending() ?? []) this.deps.bus.nak(e.reply ?? "");
     }
   }
 
@@ -282,83 +206,24 @@ export class ClientDelivery implements Subscriber {
   }
 
   #sendRetained(pattern: string, m: RetainedMessage, sent: Set<string> | null): void {
-    if (hidesDollar(startsWithWildcard(pattern), m.subject) || !this.#mayReceive(m.subject)) return;
+    if (hidesDollar(startsWithWildcard(pattern), m.subject) || !this.#send.mayReceive(m.subject)) {
+      return;
+    }
     // A topic matched by several new filters is sent once, at the highest QoS [MQTT-3.3.5-1].
     if (sent) {
       if (sent.has(m.subject)) return;
       sent.add(m.subject);
     }
     const qos = Math.min(m.qos, this.#grants.qosFor(m.subject, pattern)) as QoS;
-    this.#sendUnstored(m.subject, encodeTopic(m.subject), m.payload, qos, true, m);
-  }
-
-  /**
-   * A message that is in no consumer (a clean session's, a retained one): it lives only in this
-   * connection until acknowledged (README). Not dropped for a slow reader: it counts as sent.
-   */
-  #sendUnstored(
-    subject: string,
-    topic: Uint8Array,
-    payload: Uint8Array,
-    qos: QoS,
-    retain: boolean,
-    source: MessageSource,
-    shared?: Grant,
-  ): void {
-    if (qos === 0) {
-      const bytes = this.#encode(subject, topic, payload, 0, retain, source, false, 0, shared);
-      if (bytes) this.out.write(bytes, false);
-      return;
-    }
-    if (this.#full()) {
-      return this.#wait(() =>
-        this.#sendUnstored(subject, topic, payload, qos, retain, source, shared)
-      );
-    }
-    const id = this.#inFlight.takeFree(qos);
-    if (id === null) return this.out.fail("65535 QoS 1/2 messages unacknowledged");
-    const bytes = this.#encode(subject, topic, payload, qos, retain, source, false, id, shared);
-    if (bytes) this.out.write(bytes, false);
-    else this.#inFlight.release(id);
-  }
-
-  /**
-   * The PUBLISH as this client takes it: with the message's properties for MQTT 5. Null when
-   * it must not be sent (see Mqtt5Publishes.encode), which counts as delivered.
-   */
-  #encode(
-    subject: string,
-    topic: Uint8Array,
-    payload: Uint8Array,
-    qos: QoS,
-    retain: boolean,
-    source: MessageSource,
-    dup = false,
-    id = 0,
-    shared?: Grant,
-  ): Uint8Array | null {
-    if (!this.#v5) return encodePublish(topic, payload, qos, retain, dup, id);
-    const ids = shared
-      ? (shared.options?.id ? [shared.options.id] : [])
-      : this.#grants.anyOptions
-      ? this.#grants.options(subject).ids
-      : [];
-    return this.#v5.encode(subject, topic, payload, qos, retain, source, ids, dup, id);
-  }
-
-  /** Writes a QoS 0 PUBLISH the queue may drop for a slow reader. */
-  #writeDroppable(bytes: Uint8Array): boolean {
-    if (this.out.write(bytes, true)) return true;
-    this.#v5?.dropped();
-    return false;
+    this.#send.sendUnstored(m.subject, topicBytes(m.subject), m.payload, qos, true, m);
   }
 
   /** A QoS 0 PUBLISH of the fanout: encoded once for all, unless this client's are its own. */
   #shared(subject: string, message: FanoutMessage): Uint8Array | null {
-    const v5 = this.#v5;
+    const v5 = this.#send.v5;
     if (!v5) return message.qos0;
     if (v5.ownBytes(this.#grants.anyOptions)) {
-      return this.#encode(subject, message.topic, message.bus.data, 0, false, message.bus);
+      return this.#send.encode(subject, message.topic, message.bus.data, 0, false, message.bus);
     }
     const bytes = message.qos0v5;
     return bytes && bytes.length <= v5.client.maximumPacketSize ? bytes : null;
@@ -371,7 +236,7 @@ export class ClientDelivery implements Subscriber {
       return;
     }
     const m = message.bus;
-    if (!this.#mayReceive(m.subject)) return;
+    if (!this.#send.mayReceive(m.subject)) return;
     const options = this.#grants.options(m.subject);
     if (options.noLocal && isOwn(m, this.session.clientId)) return;
     const retain = options.retainAsPublished && m.headers?.get(RETAIN_HEADER) === "1";
@@ -380,14 +245,14 @@ export class ClientDelivery implements Subscriber {
       const qos = Math.min(m.qos ?? 0, this.#grants.qosFor(m.subject, pattern)) as QoS;
       if (!this.session.clean && m.stored && this.#grants.storedQosFor(m.subject) > 0) return;
       const q = this.session.clean ? qos : 0;
-      return this.#sendUnstored(m.subject, message.topic, m.data, q, true, m);
+      return this.#send.sendUnstored(m.subject, message.topic, m.data, q, true, m);
     }
     if (!this.session.clean) {
       // A QoS 1/2 subscription gets the stored copy from its consumer, not this one, even while
       // that consumer is still being listened to on resume (it delivers the copy then).
       if (m.stored && this.#grants.storedQosFor(m.subject) > 0) return;
       const bytes = this.#shared(m.subject, message);
-      if (bytes) this.#writeDroppable(bytes);
+      if (bytes) this.#send.writeDroppable(bytes);
       return;
     }
     // Overlapping filters: the one copy goes at the highest QoS granted [MQTT-3.3.5-1].
@@ -395,8 +260,8 @@ export class ClientDelivery implements Subscriber {
     // QoS 0 shares the bytes encoded once for every subscriber, and may be dropped.
     if (qos === 0) {
       const bytes = this.#shared(m.subject, message);
-      if (bytes) this.#writeDroppable(bytes);
-    } else this.#sendUnstored(m.subject, message.topic, m.data, qos, false, m);
+      if (bytes) this.#send.writeDroppable(bytes);
+    } else this.#send.sendUnstored(m.subject, message.topic, m.data, qos, false, m);
   }
 
   /** A message from one of the session's durable consumers. */
@@ -416,7 +281,7 @@ export class ClientDelivery implements Subscriber {
       // Overlapping filters: only one consumer delivers a message, the others let it go, and
       // it goes at the highest QoS of them all [MQTT-3.3.5-1].
       (this.#grants.overlapping && !isCanonical(consumerSubject, wanted.keys(), subject));
-    if (skip || !this.#mayReceive(subject)) return this.deps.bus.ack(m.reply);
+    if (skip || !this.#send.mayReceive(subject)) return this.deps.bus.ack(m.reply);
     const options = this.#grants.options(subject);
     if (options.noLocal && isOwn(m, this.session.clientId)) return this.deps.bus.ack(m.reply);
     const retain = options.retainAsPublished && m.headers?.get(RETAIN_HEADER) === "1";
@@ -424,32 +289,32 @@ export class ClientDelivery implements Subscriber {
     if (qos === 0) {
       // Its reply subject is JetStream's acknowledgement, no Response Topic: headers only.
       const source = { headers: m.headers };
-      const bytes = this.#encode(subject, encodeTopic(subject), m.data, 0, retain, source);
-      if (bytes) this.#writeDroppable(bytes);
+      const bytes = this.#send.encode(subject, topicBytes(subject), m.data, 0, retain, source);
+      if (bytes) this.#send.writeDroppable(bytes);
       this.deps.bus.ack(m.reply);
       return;
     }
-    const held = this.#inFlight.get(storedPacketId(ack.streamSeq));
+    const held = this.#send.inFlight.get(storedPacketId(ack.streamSeq));
     if (held?.released && held.streamSeq === ack.streamSeq) {
       // Received (PUBREC) before a reconnect, and JetStream had not heard: never sent again.
       this.deps.bus.ack(m.reply);
       return;
     }
-    if (this.#full()) return this.#wait(() => this.#onStored(consumerSubject, m));
-    const id = this.#inFlight.takeStored(ack.streamSeq, m.reply, qos as 1 | 2);
+    if (this.#send.full()) return this.#send.wait(() => this.#onStored(consumerSubject, m));
+    const id = this.#send.inFlight.takeStored(ack.streamSeq, m.reply, qos as 1 | 2);
     if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
     const dup = ack.delivered > 1;
     const source = { headers: m.headers };
-    const topic = encodeTopic(subject);
-    const bytes = this.#encode(subject, topic, m.data, qos as 1 | 2, retain, source, dup, id);
+    const topic = topicBytes(subject);
+    const bytes = this.#send.encode(subject, topic, m.data, qos as 1 | 2, retain, source, dup, id);
     if (!bytes) {
       // Expired, or too large for this client: delivered as far as MQTT 5 is concerned.
-      this.#inFlight.release(id);
+      this.#send.inFlight.release(id);
       this.deps.bus.ack(m.reply);
       return;
     }
-    if (!this.out.write(bytes, false)) {
-      this.#inFlight.release(id);
+    if (!this.#send.write(bytes)) {
+      this.#send.inFlight.release(id);
       this.deps.bus.nak(m.reply);
     }
   }
@@ -457,12 +322,6 @@ export class ClientDelivery implements Subscriber {
   /** On resume: a shared QoS 2 message the session owns goes out again, DUP [MQTT-4.8.2-4]. */
   resendPublish(packetId: number, streamSeq: number, message: HeldMessage): void {
     this.#sharedDeliveries.resend(packetId, streamSeq, message);
-  }
-
-  /** A wildcard subscription must not leak a topic the user may not receive. */
-  #mayReceive(subject: string): boolean {
-    const p = this.session.identity.permissions;
-    return !p?.checksDelivery || p.canReceive(subjectToTopic(subject));
   }
 
   #dropStale(): void {
@@ -476,8 +335,6 @@ export class ClientDelivery implements Subscriber {
     }
   }
 }
-
-const encodeTopic = topicBytes;
 
 /** Published by this client (an MQTT 5 publisher says who it is). */
 const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>

@@ -1,54 +1,15 @@
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
-import type { Grant, HeldMessage, QoS, SessionRef } from "../mqtt/session.ts";
+import type { Grant, HeldMessage, QoS } from "../mqtt/session.ts";
 import { RETAIN_HEADER } from "../mqtt/message_props.ts";
 import { hidesDollar } from "../mqtt/subject_match.ts";
 import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage } from "../nats/bus.ts";
 import { MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
-import type { InFlight } from "./in_flight.ts";
-import type { MessageSource } from "./mqtt5_publishes.ts";
-import type { Qos2Releases } from "./qos2_releases.ts";
+import type { ClientSender } from "./client_sender.ts";
 import type { SharedReceiver } from "./shared_subscriptions.ts";
-
-/** What a connection's delivery lends its shared subscriptions to send with. */
-export interface MemberOutlet {
-  readonly session: SessionRef;
-  readonly closed: boolean;
-  readonly inFlight: InFlight;
-  readonly releases: Qos2Releases;
-  /** The client's Receive Maximum is reached. */
-  full(): boolean;
-  mayReceive(subject: string): boolean;
-  encode(
-    subject: string,
-    topic: Uint8Array,
-    payload: Uint8Array,
-    qos: QoS,
-    retain: boolean,
-    source: MessageSource,
-    dup: boolean,
-    id: number,
-    /** The shared subscription it is for (its Subscription Identifier); unknown on resume. */
-    shared: Grant | undefined,
-  ): Uint8Array | null;
-  /** A message in no consumer: sent, and tracked until acknowledged. */
-  sendUnstored(
-    subject: string,
-    topic: Uint8Array,
-    payload: Uint8Array,
-    qos: QoS,
-    retain: boolean,
-    source: MessageSource,
-    shared: Grant,
-  ): void;
-  /** False when the bytes were dropped (droppable QoS 0 over the buffer's bound). */
-  write(bytes: Uint8Array, droppable: boolean): boolean;
-}
 
 /** How long a member at its Receive Maximum lets a group's message wait before it is offered again. */
 const BUSY_RETRY_MS = 100;
-
-const encodeTopic = topicBytes;
 
 /**
  * What one member of shared subscriptions' groups does with the messages NATS and the groups'
@@ -57,7 +18,7 @@ const encodeTopic = topicBytes;
  */
 export class SharedDeliveries implements SharedReceiver {
   constructor(
-    readonly outlet: MemberOutlet,
+    readonly sender: ClientSender,
     readonly deps: {
       readonly bus: Bus;
       readonly stats?: { sharedMessage(filter: string): void } | undefined;
@@ -69,12 +30,12 @@ export class SharedDeliveries implements SharedReceiver {
    * stored one's copy is left: the group consumer hands that out.
    */
   sharedLive(grant: Grant, m: BusMessage): void {
-    const o = this.outlet;
+    const o = this.sender;
     if (o.closed || m.stored || !o.mayReceive(m.subject)) return;
     if (hidesDollar(startsWithWildcard(grant.subjects[0] ?? ""), m.subject)) return;
     const qos = Math.min(m.qos ?? 0, grant.qos) as QoS;
     this.deps.stats?.sharedMessage(grant.filter);
-    o.sendUnstored(m.subject, encodeTopic(m.subject), m.data, qos, retainOf(grant, m), m, grant);
+    o.sendUnstored(m.subject, topicBytes(m.subject), m.data, qos, retainOf(grant, m), m, grant);
   }
 
   /**
@@ -85,7 +46,7 @@ export class SharedDeliveries implements SharedReceiver {
    * A member at its Receive Maximum hands the message back for another member.
    */
   sharedStored(grant: Grant, m: BusMessage): void {
-    const o = this.outlet;
+    const o = this.sender;
     const bus = this.deps.bus;
     const ack = parseAckSubject(m.reply);
     const reply = m.reply;
@@ -97,14 +58,14 @@ export class SharedDeliveries implements SharedReceiver {
     const qos = Math.min(m.qos ?? 1, grant.qos) as QoS;
     const retain = retainOf(grant, m);
     const source = { headers: m.headers };
-    const topic = encodeTopic(subject);
+    const topic = topicBytes(subject);
     if (qos === 0) {
       const bytes = o.encode(subject, topic, m.data, 0, retain, source, false, 0, grant);
-      if (bytes) o.write(bytes, true);
+      if (bytes) o.writeDroppable(bytes);
       this.deps.stats?.sharedMessage(grant.filter);
       return bus.ack(reply);
     }
-    const id = o.full() ? null : o.inFlight.takeShared(reply, ack.streamSeq, qos);
+    const id = o.fullForShared() ? null : o.inFlight.takeShared(reply, ack.streamSeq, qos);
     if (id === null) return bus.nakAfter(reply, BUSY_RETRY_MS);
     // New to this member, whoever had it before: no DUP.
     const bytes = o.encode(subject, topic, m.data, qos, retain, source, false, id, grant);
@@ -115,7 +76,7 @@ export class SharedDeliveries implements SharedReceiver {
     }
     this.deps.stats?.sharedMessage(grant.filter);
     if (qos === 1) {
-      if (!o.write(bytes, false)) {
+      if (!o.write(bytes)) {
         o.inFlight.release(id);
         bus.nak(reply);
       }
@@ -125,7 +86,7 @@ export class SharedDeliveries implements SharedReceiver {
     if (o.session.clean) {
       // The session ends with the connection, and the message with it [MQTT-4.8.2-5].
       bus.ack(reply);
-      o.write(bytes, false);
+      o.write(bytes);
       return;
     }
     const message: HeldMessage = {
@@ -139,11 +100,11 @@ export class SharedDeliveries implements SharedReceiver {
 
   /** On resume: a shared QoS 2 message the session owns goes out again, DUP [MQTT-4.8.2-4]. */
   resend(packetId: number, streamSeq: number, message: HeldMessage): void {
-    const o = this.outlet;
+    const o = this.sender;
     o.inFlight.restorePublished(packetId, streamSeq);
     const source = { headers: message.props ? headersOf(message.props) : undefined };
     const payload = Buffer.from(message.payload, "base64");
-    const topic = encodeTopic(message.subject);
+    const topic = topicBytes(message.subject);
     const retain = message.retain;
     const bytes = o.encode(
       message.subject,
@@ -156,7 +117,7 @@ export class SharedDeliveries implements SharedReceiver {
       packetId,
       undefined,
     );
-    if (bytes) o.write(bytes, false);
+    if (bytes) o.write(bytes);
   }
 }
 

@@ -78,7 +78,7 @@ export class ShareGroups {
   leave(shared: string, key: string, owner: string | null): Promise<void> {
     return this.#serial(shared, async () => {
       const left = await this.#change(shared, null, (members) => {
-        if (owner !== null && members[key] !== owner) return { ...members };
+        if (owner !== null && members[key] !== owner) return null; // another connection's now
         const rest = { ...members };
         delete rest[key];
         return rest;
@@ -146,7 +146,8 @@ export class ShareGroups {
   async #change(
     shared: string,
     subjects: readonly string[] | null,
-    change: (members: Readonly<Record<string, string>>) => Record<string, string>,
+    /** The new members, or null when nothing changes (no write then). */
+    change: (members: Readonly<Record<string, string>>) => Record<string, string> | null,
   ): Promise<Readonly<Record<string, string>>> {
     const k = shareGroupKey(shared);
     let removed = false;
@@ -157,6 +158,7 @@ export class ShareGroups {
         : null;
       if (!before && !subjects) return {}; // gone already
       const members = change(before?.members ?? {});
+      if (members === null) return before?.members ?? {};
       const record: ShareGroupRecord = {
         shared,
         subjects: before?.subjects ?? subjects ?? [],
