@@ -9,6 +9,7 @@ import { Registry } from "./front/registry.ts";
 import { openListeners } from "./front/listeners.ts";
 import { drainInstance } from "./instance/drain.ts";
 import { keepLease } from "./instance/lease_keeper.ts";
+import { keepIdleCollection } from "./instance/idle_collector.ts";
 import { keepWillTimers } from "./instance/will_timers.ts";
 import { closeOnNatsLoss } from "./instance/nats_link.ts";
 import { Readiness } from "./instance/readiness.ts";
@@ -205,6 +206,7 @@ export async function startBroker(
   const instanceCtx = handlerContext(deps, `${instanceId}-instance`, "", null);
   const leaseKeeper = await keepLease(deps.leases, config.leaseTtlMs, instanceCtx);
   const willTimers = await keepWillTimers(deps.leases, instanceCtx);
+  const idleCollection = keepIdleCollection(rt.collectGarbage);
   const listeners = await openListeners(config, rt, ilog, (transport) => {
     const conn = new Connection(transport, deps, (ended) => connections.delete(ended));
     connections.add(conn);
@@ -262,6 +264,7 @@ export async function startBroker(
       );
       readiness.stop();
       willTimers.stop();
+      idleCollection.stop();
       cache.stop();
       // Clients a drain sent away reconnect elsewhere; a takeover notice for one of them may
       // still be on its way: answered "drained", it fires no will.

@@ -1,5 +1,6 @@
 import { BenchClient, publishBytes } from "../client.ts";
 import { type Metrics, runId, type Scenario, settle } from "../measure.ts";
+import { rssOf } from "../targets.ts";
 
 const BATCH = 500;
 
@@ -50,10 +51,36 @@ async function qos0(
   };
 }
 
+const MB = 1024 * 1024;
+
+/**
+ * The broker's memory around a run: before it, when the last message has arrived (settled: no
+ * more for a second), and a second later — what it holds on to after a burst.
+ */
+async function withMemory(pid: number, run: () => Promise<Metrics>): Promise<Metrics> {
+  const idle = await rssOf(pid);
+  const m = await run();
+  const after = await rssOf(pid);
+  await Bun.sleep(1000);
+  const later = await rssOf(pid);
+  return {
+    ...m,
+    "idle RSS MB": idle / MB,
+    "RSS after MB": after / MB,
+    "RSS 1 s later MB": later / MB,
+  };
+}
+
 export const fanIn: Scenario = {
   name: "QoS 0 fan-in 4→1 (#)",
-  metrics: { "msg/s": "higher", "loss %": "lower" },
-  run: (port) => qos0(port, 4, 1, 50_000),
+  metrics: {
+    "msg/s": "higher",
+    "loss %": "lower",
+    "idle RSS MB": "lower",
+    "RSS after MB": "lower",
+    "RSS 1 s later MB": "lower",
+  },
+  run: (port, pid) => withMemory(pid, () => qos0(port, 4, 1, 50_000)),
 };
 
 export const fanOut: Scenario = {

@@ -105,4 +105,6 @@ export interface Runtime {
   readonly passwords: PasswordHasher;
   /** Whether its TLS listeners can require client certificates (`tls_ca`). */
   readonly clientCertificates: boolean;
+  /** A full garbage collection, now; absent where the runtime offers none. */
+  readonly collectGarbage?: () => void;
 }

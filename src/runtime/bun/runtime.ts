@@ -11,4 +11,5 @@ export const runtime: Runtime = {
   serveHttp,
   passwords: bcrypt,
   clientCertificates: true,
+  collectGarbage: () => Bun.gc(true),
 };
