@@ -170,7 +170,9 @@ export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promi
     } else effects.push({ kind: "resendRelease", packetId: r.packetId, streamSeq: r.streamSeq });
   }
   const grants = restoredGrants(claim.record, ctx);
-  if (grants.length > 0) effects.push({ kind: "subscribe", grants, resume: !settled });
+  if (grants.length > 0) {
+    effects.push({ kind: "subscribe", grants, resume: !settled, restored: true });
+  }
   return effects;
 }
 

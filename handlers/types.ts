@@ -38,6 +38,11 @@ export type Effect =
     readonly grants: readonly Grant[];
     /** The session resumed: its consumers' unacknowledged messages are sent again now. */
     readonly resume?: boolean;
+    /**
+     * The stored subscriptions of a resumed session, after CONNACK: no SUBACK waits for NATS to
+     * have them, so nothing waits for a round trip to NATS either.
+     */
+    readonly restored?: boolean;
     /** A `sendRetained` follows: hold live messages back until it is done. */
     readonly retained?: boolean;
   }

@@ -18,6 +18,14 @@ import { SharedDeliveries } from "./shared_deliveries.ts";
 
 export type { DeliveryOutput };
 
+export interface AddOptions {
+  readonly resume: boolean;
+  /** Live messages wait until `sendRetained` has sent the retained ones. */
+  readonly holdForRetained?: boolean;
+  /** Wait for NATS to have the subscriptions (a SUBACK follows); default true. */
+  readonly confirm?: boolean;
+}
+
 export interface DeliveryDeps {
   readonly fanout: Fanout;
   readonly bus: Bus;
@@ -80,11 +88,12 @@ export class ClientDelivery implements Subscriber {
   }
 
   /**
-   * Starts delivery for the grants. Resolves once NATS has every new subscription, so messages
-   * published after SUBACK arrive; on `resume`, unacknowledged stored messages are sent again
-   * first [MQTT-4.4.0-1].
+   * Starts delivery for the grants. With `confirm`, resolves once NATS has every new
+   * subscription, so messages published after SUBACK arrive; on `resume`, unacknowledged stored
+   * messages are sent again first [MQTT-4.4.0-1].
    */
-  async add(grants: readonly Grant[], resume: boolean, holdForRetained = false): Promise<void> {
+  async add(grants: readonly Grant[], how: AddOptions): Promise<void> {
+    const { resume, holdForRetained = false, confirm = true } = how;
     if (this.#closed) return;
     if (holdForRetained) this.#held ??= [];
     const { added, removed } = this.#grants.add(grants);
@@ -107,7 +116,7 @@ export class ClientDelivery implements Subscriber {
       flush = true;
     }
     this.#dropStale();
-    if (flush) await this.deps.bus.flush();
+    if (flush && confirm) await this.deps.bus.flush();
   }
 
   remove(filters: readonly string[]): void {

@@ -41,11 +41,11 @@ export function applyEffect(effect: Effect, to: EffectTarget): void | Promise<vo
       return to.bind(effect.session);
     case "subscribe":
       // Delivery starts, and NATS has the subscriptions, before SUBACK goes out.
-      return to.startDelivery()?.add(
-        effect.grants,
-        effect.resume === true,
-        effect.retained === true,
-      );
+      return to.startDelivery()?.add(effect.grants, {
+        resume: effect.resume === true,
+        holdForRetained: effect.retained === true,
+        confirm: effect.restored !== true,
+      });
     case "sendRetained":
       return to.delivery()?.sendRetained(effect.grants);
     case "unsubscribe":

@@ -138,6 +138,7 @@ describe("connect handler", () => {
     expect(second[2]).toEqual({
       kind: "subscribe",
       resume: true,
+      restored: true,
       grants: [
         { filter: "foo/#", qos: 0, subjects: ["foo.>", "foo"], stored: false },
         { filter: "a/+", qos: 1, subjects: ["a.*"], stored: true },

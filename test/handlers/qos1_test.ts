@@ -133,6 +133,7 @@ describe("QoS 1 handlers", () => {
     expect(resumed.find((e) => e.kind === "subscribe")).toEqual({
       kind: "subscribe",
       resume: true,
+      restored: true,
       grants: [{ filter: "res/x", qos: 1, subjects: ["res.x"], stored: true }],
     });
     const bind = resumed[0];
