@@ -142,6 +142,16 @@ export async function startTarget(name: TargetName): Promise<Target> {
   };
 }
 
+/**
+ * Resident memory of a broker once it has been quiet for a while: what it holds, not the garbage
+ * of what it just did (jetmq collects at the first quiet moment after a busy one; Go's and the
+ * others' collectors run on their own clocks).
+ */
+export async function settledRssOf(pid: number): Promise<number> {
+  await Bun.sleep(1500);
+  return await rssOf(pid);
+}
+
 /** Resident memory of a process, in bytes. */
 export async function rssOf(pid: number): Promise<number> {
   const status = await Bun.file(`/proc/${pid}/status`).text();

@@ -1,6 +1,6 @@
 import { BenchClient } from "../client.ts";
 import { type Metrics, type Scenario } from "../measure.ts";
-import { rssOf } from "../targets.ts";
+import { settledRssOf } from "../targets.ts";
 
 const COUNT = 5000;
 const CONCURRENCY = 100;
@@ -9,7 +9,7 @@ export const idleConnections: Scenario = {
   name: "5,000 idle clean connections",
   metrics: { "connects/s": "higher", "RSS/conn B": "lower" },
   async run(port, pid): Promise<Metrics> {
-    const before = await rssOf(pid);
+    const before = await settledRssOf(pid);
     const clients: BenchClient[] = [];
     const start = performance.now();
     for (let i = 0; i < COUNT; i += CONCURRENCY) {
@@ -19,8 +19,7 @@ export const idleConnections: Scenario = {
       clients.push(...batch);
     }
     const elapsed = performance.now() - start;
-    await Bun.sleep(500); // let the broker's allocations settle before reading RSS
-    const after = await rssOf(pid);
+    const after = await settledRssOf(pid);
     for (const c of clients) c.close();
     return { "connects/s": COUNT / (elapsed / 1000), "RSS/conn B": (after - before) / COUNT };
   },

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { type Metrics, type Scenario } from "../measure.ts";
-import { rssOf } from "../targets.ts";
+import { settledRssOf } from "../targets.ts";
 
 const WORKERS = 2;
 const PER_WORKER = 9_500;
@@ -13,7 +13,7 @@ export const manyIdle: Scenario = {
   name: "19,000 idle connections",
   metrics: { "connects/s": "higher", "RSS/conn B": "lower" },
   async run(port, pid): Promise<Metrics> {
-    const before = await rssOf(pid);
+    const before = await settledRssOf(pid);
     const start = performance.now();
     const workers = Array.from(
       { length: WORKERS },
@@ -36,8 +36,7 @@ export const manyIdle: Scenario = {
       return new TextDecoder().decode(value ?? new Uint8Array()).startsWith("ready");
     }));
     const elapsed = performance.now() - start;
-    await Bun.sleep(1000);
-    const after = await rssOf(pid);
+    const after = await settledRssOf(pid);
     for (const w of workers) w.stdin.end();
     await Promise.all(workers.map((w) => w.exited));
     if (!ready.every(Boolean)) return { "connects/s": NaN, "RSS/conn B": NaN };

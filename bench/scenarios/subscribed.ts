@@ -1,6 +1,6 @@
 import { BenchClient, publishBytes } from "../client.ts";
 import { type Metrics, runId, type Scenario, settle } from "../measure.ts";
-import { rssOf } from "../targets.ts";
+import { settledRssOf } from "../targets.ts";
 
 const COUNT = 5000;
 const CONCURRENCY = 100;
@@ -15,7 +15,7 @@ export const ownTopics: Scenario = {
   metrics: { "RSS/client B": "lower", "one each ms": "lower" },
   async run(port, pid): Promise<Metrics> {
     const run = runId();
-    const before = await rssOf(pid);
+    const before = await settledRssOf(pid);
     const clients: BenchClient[] = [];
     let received = 0;
     for (let i = 0; i < COUNT; i += CONCURRENCY) {
@@ -30,8 +30,7 @@ export const ownTopics: Scenario = {
         ),
       );
     }
-    await Bun.sleep(500);
-    const after = await rssOf(pid);
+    const after = await settledRssOf(pid);
     const pub = await BenchClient.connect(port);
     const payload = new Uint8Array(64);
     const start = performance.now();

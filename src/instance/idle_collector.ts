@@ -5,7 +5,7 @@ import { cpuUsage } from "node:process";
  *
  * Bun collects garbage when allocation asks for it, not when a process goes idle: after a burst
  * the heap keeps the burst's garbage, and the process its pages, until the next burst comes.
- * One full collection at the first quiet quarter second after busy ones (at most one per ten
+ * One full collection at the first quiet quarter second after busy ones (at most one per two
  * seconds) returns them: the bench's QoS 0 fan-in left 105 MB a second after it, 74 MB with
  * this (61 MB idle), for about 20 ms of collection while the process had nothing else to do.
  * Where the runtime gives no way to ask (Deno), nothing runs.
@@ -14,8 +14,11 @@ import { cpuUsage } from "node:process";
  * CPU it watches and the heap it collects are the process's.
  */
 const PERIOD_MS = 250;
-/** Bursts closer together than this share one collection: a stop-and-go load is no idle time. */
-const MIN_GAP_MS = 10_000;
+/**
+ * Bursts closer together than this share one collection: a stop-and-go load is no idle time
+ * (at most a collection of some tens of milliseconds per two seconds, of a quiet process).
+ */
+const MIN_GAP_MS = 2_000;
 /** Share of one core over a period from which the process is busy … */
 const BUSY_SHARE = 0.25;
 /** … and under which it is quiet. */
