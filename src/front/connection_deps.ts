@@ -8,6 +8,8 @@ import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { Leases } from "../nats/leases.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
+import type { Qos2Port } from "../../handlers/ports.ts";
+import { ConnectionQos2 } from "./connection_qos2.ts";
 import type { RetainedStore } from "../nats/retained.ts";
 import type { SessionStore } from "../nats/sessions.ts";
 import type { Takeovers } from "../nats/takeovers.ts";
@@ -105,5 +107,11 @@ export function sessionContext(
     subscribed: SessionContext["subscribed"];
   };
   ctx.subscribed = subscribed;
+  if (session.clean) {
+    // A session that ends with its connection holds its inbound QoS 2 messages there. (Defined,
+    // not assigned: the instance-wide one is a read-only property of the frozen prototype.)
+    const qos2: Qos2Port = new ConnectionQos2(deps.qos2);
+    Object.defineProperty(ctx, "qos2", { value: qos2 });
+  }
   return ctx;
 }

@@ -7,6 +7,8 @@ import { SessionConsumers } from "../../src/nats/consumers.ts";
 import { ShareGroups } from "../../src/nats/share_groups.ts";
 import { Leases } from "../../src/nats/leases.ts";
 import { Qos2Store } from "../../src/nats/qos2.ts";
+import { ConnectionQos2 } from "../../src/front/connection_qos2.ts";
+import type { Qos2Port } from "../../handlers/ports.ts";
 import { AuthContext } from "../../src/auth/auth_context.ts";
 import { buildConfig } from "../../src/config.ts";
 import { limitsOf } from "../../src/front/connection_deps.ts";
@@ -26,6 +28,7 @@ export interface HandlerEnv extends AsyncDisposable {
   readonly bus: Bus;
   readonly consumers: SessionConsumers;
   readonly leases: Leases;
+  readonly qos2: Qos2Store;
   readonly logs: LogRecord[];
   /** A handler context as the front would build it for one connection. */
   ctx(session?: null, connectionId?: string): HandlerContext;
@@ -66,6 +69,14 @@ export async function handlerEnv(
   let offset = 0;
   // The connection's live filters, as the front would report them.
   const liveFilters = new Set<string>();
+  // A clean session's inbound QoS 2 state lives in its connection, as the front keeps it.
+  const connectionQos2 = new Map<string, ConnectionQos2>();
+  const qos2For = (session: SessionRef | null, connectionId: string): Qos2Port => {
+    if (!session?.clean) return qos2;
+    let port = connectionQos2.get(connectionId);
+    if (!port) connectionQos2.set(connectionId, port = new ConnectionQos2(qos2));
+    return port;
+  };
   const ctx = (session: SessionRef | null = null, connectionId = "conn-1") => ({
     instanceId: "test-instance",
     connectionId,
@@ -76,7 +87,7 @@ export async function handlerEnv(
     wills: leases,
     bus,
     takeovers,
-    qos2,
+    qos2: qos2For(session, connectionId),
     admission,
     limits,
     log,
@@ -91,6 +102,7 @@ export async function handlerEnv(
     bus,
     consumers,
     leases,
+    qos2,
     logs,
     ctx: ctx as HandlerEnv["ctx"],
     connected: (connectionId = "conn-1") =>
