@@ -23,7 +23,7 @@ import {
 
 /**
  * PUBLISH: forwards to NATS on the mapped subject with the QoS header. QoS 1 is stored in the
- * messages stream first and PUBACKed only once JetStream has it; QoS 2 is held until PUBREL;
+ * messages stream too, and PUBACKed only once JetStream has it; QoS 2 is held until PUBREL;
  * RETAIN also keeps it as the topic's retained message. Stores are pipelined: the next packet
  * does not wait for them.
  */
@@ -148,9 +148,13 @@ export function notStored(
 }
 
 /**
- * Stores what must be stored (QoS 1/2 in the messages stream, RETAIN in the retained stream),
- * then publishes to subscribers. A QoS 0 message is published even if keeping it as retained
- * failed; a QoS 1 message that could not be stored is not.
+ * Stores what must be stored (QoS 1/2 in the messages stream, RETAIN in the retained stream) and
+ * publishes to subscribers. QoS 0 and 1 go to subscribers at once, while JetStream stores them,
+ * as a broker forwards what it receives; the caller acknowledges (PUBACK) only once stored. If
+ * the store fails, the publisher is closed and sends the message again: subscribers may get it
+ * twice, as QoS 1 allows, and persistent sessions get it from their consumers once stored. QoS 2
+ * goes to subscribers only once stored: a release retried after a failed store must not reach
+ * them twice [MQTT-4.3.3-2].
  */
 export async function storeAndPublish(
   subject: string,
@@ -161,14 +165,11 @@ export async function storeAndPublish(
   msgId?: string,
   props: MessageProps | null = null,
 ): Promise<void> {
+  const early = qos < 2;
+  if (early) ctx.bus.publish(subject, payload, qos, qos > 0, props);
   const stores: Promise<number>[] = [];
   if (qos > 0) stores.push(ctx.bus.store(subject, payload, qos, msgId, props));
   if (retain) stores.push(ctx.bus.retain(subject, payload, qos, props));
-  try {
-    await Promise.all(stores);
-  } catch (err) {
-    if (qos === 0) ctx.bus.publish(subject, payload, 0, false, props);
-    throw err;
-  }
-  ctx.bus.publish(subject, payload, qos, qos > 0, props);
+  await Promise.all(stores);
+  if (!early) ctx.bus.publish(subject, payload, qos, true, props);
 }
