@@ -206,7 +206,7 @@ export async function startBroker(
   const instanceCtx = handlerContext(deps, `${instanceId}-instance`, "", null);
   const leaseKeeper = await keepLease(deps.leases, config.leaseTtlMs, instanceCtx);
   const willTimers = await keepWillTimers(deps.leases, instanceCtx);
-  const idleCollection = keepIdleCollection(rt.collectGarbage);
+  const idleCollection = keepIdleCollection(rt.collectGarbage, ilog);
   const listeners = await openListeners(config, rt, ilog, (transport) => {
     const conn = new Connection(transport, deps, (ended) => connections.delete(ended));
     connections.add(conn);

@@ -1,4 +1,7 @@
-import { cpuUsage } from "node:process";
+import { cpuUsage, memoryUsage } from "node:process";
+import type { Logger } from "../log.ts";
+
+const mb = (bytes: number) => Math.round(bytes / (1024 * 1024));
 
 /**
  * Gives the memory of a burst of traffic back once the process is quiet again.
@@ -35,9 +38,13 @@ export interface IdleCollection {
   stop(): void;
 }
 
-export function keepIdleCollection(collect: (() => void) | undefined): IdleCollection {
+/** `log` (the first broker's) says what each collection took and gave back, at debug level. */
+export function keepIdleCollection(
+  collect: (() => void) | undefined,
+  log: Logger,
+): IdleCollection {
   if (!collect) return { stop() {} };
-  collector ??= { timer: startTimer(collect), users: 0 };
+  collector ??= { timer: startTimer(collect, log), users: 0 };
   collector.users++;
   let stopped = false;
   return {
@@ -51,11 +58,15 @@ export function keepIdleCollection(collect: (() => void) | undefined): IdleColle
   };
 }
 
-function startTimer(collect: () => void): ReturnType<typeof setInterval> {
+function startTimer(collect: () => void, log: Logger): ReturnType<typeof setInterval> {
   const detector = new QuietAfterBusy(cpuMicros(), performance.now());
   const timer = setInterval(() => {
     if (!detector.tick(cpuMicros(), performance.now())) return;
+    const rss = memoryUsage.rss();
+    const start = performance.now();
     collect();
+    const ms = Math.round(performance.now() - start);
+    log.debug("memory.collected", { ms, rssBeforeMb: mb(rss), rssAfterMb: mb(memoryUsage.rss()) });
     detector.skip(cpuMicros()); // the collection's own time is not the next period's load
   }, PERIOD_MS);
   (timer as { unref?: () => void }).unref?.();
