@@ -127,6 +127,47 @@ describe("codec", () => {
     }
   });
 
+  test("PUBACK, PUBREC, PUBREL and PUBCOMP decode to what mqtt-packet gives, for 3.1.1 and MQTT 5", () => {
+    const v5Connect = mqttPacket.generate({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 5,
+      clientId: "c5",
+      clean: true,
+      keepalive: 30,
+    });
+    for (const [version, connect] of [[4, connectBytes], [5, v5Connect]] as const) {
+      const acks = [
+        { cmd: "puback", messageId: 513 },
+        { cmd: "pubrec", messageId: 65535 },
+        { cmd: "pubrel", messageId: 1 },
+        { cmd: "pubcomp", messageId: 300 },
+        // MQTT 5 with a reason (and so a longer packet): the general parser's.
+        ...(version === 5 ? [{ cmd: "puback", messageId: 9, reasonCode: 0x10 }] : []),
+      ] as Packet[];
+      const { d, packets, errors } = decoder();
+      d.push(connect);
+      for (const a of acks) d.push(mqttPacket.generate(a, { protocolVersion: version }));
+      expect(errors).toEqual([]);
+      const pick = (p: Packet) => {
+        const { cmd, messageId, reasonCode } = p as Packet & {
+          messageId?: number;
+          reasonCode?: number;
+        };
+        return { cmd, messageId, reasonCode };
+      };
+      const expected = acks.map((a) => {
+        const parser = mqttPacket.parser({ protocolVersion: version });
+        let out: Packet | null = null;
+        parser.on("packet", (p) => (out = p));
+        parser.parse(mqttPacket.generate(a, { protocolVersion: version }));
+        return pick(out as unknown as Packet);
+      });
+      expect(packets.slice(1).map(pick)).toEqual(expected);
+      expect(packets[1]).toMatchObject({ cmd: "puback", messageId: 513 });
+    }
+  });
+
   test("a PUBLISH topic that is not UTF-8, or a QoS 1 packet id of 0, is malformed [MQTT-1.5.3-1] [MQTT-2.3.1-1]", () => {
     for (const bytes of [[0x30, 5, 0, 2, 0xc3, 0x28, 0x41], [0x32, 5, 0, 1, 0x61, 0, 0]]) {
       const { d, errors } = decoder();

@@ -4,6 +4,7 @@ import { ProtocolError } from "../errors.ts";
 import { type ConnectProperties, readConnectFrame } from "./connect_frame.ts";
 import type { Outgoing } from "./packets.ts";
 import { decodePublish } from "./publish_decoder.ts";
+import { decodeShortAck } from "./ack_decoder.ts";
 import { Reason, v3SubackCode } from "./reason_codes.ts";
 import { encodeV5 } from "./v5_encode.ts";
 import {
@@ -128,6 +129,8 @@ export class PacketDecoder {
       else this.sink.packet(p, frame.length);
       return;
     }
+    const ack = decodeShortAck(frame, this.#mqtt5);
+    if (ack) return this.sink.packet(ack, frame.length);
     let v5: ConnectProperties | Properties | null = null;
     if (frame[0] === 0x10) {
       const unsupported = unsupportedConnect(frame);
