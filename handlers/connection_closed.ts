@@ -69,6 +69,9 @@ export async function connectionClosed(event: ClosedEvent, ctx: HandlerContext):
       };
     },
   );
+  // A session that ends with its connection loses its QoS 2 state with it [MQTT-3.1.2-6] (held
+  // in the connection: see ConnectionQos2).
+  if (session.clean) await ctx.qos2.discard(session.key);
   // Its memberships end with it, also when a newer connection took the client id over (that
   // one's own memberships are left alone).
   const owner = connectionOwner(ctx.instanceId, ctx.connectionId);

@@ -110,7 +110,7 @@ export function sessionContext(
   if (session.clean) {
     // A session that ends with its connection holds its inbound QoS 2 messages there. (Defined,
     // not assigned: the instance-wide one is a read-only property of the frozen prototype.)
-    const qos2: Qos2Port = new ConnectionQos2(deps.qos2);
+    const qos2: Qos2Port = new ConnectionQos2(deps.qos2, session.key, connectionId);
     Object.defineProperty(ctx, "qos2", { value: qos2 });
   }
   return ctx;

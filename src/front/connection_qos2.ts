@@ -3,7 +3,8 @@ import type { HeldMessage, Release } from "../mqtt/session.ts";
 
 /**
  * Payload bytes (as held, base64) a connection keeps in memory at most; past them it holds in
- * KV, as a persistent session does, for the rest of its life.
+ * KV, as a persistent session does, for the rest of its life — under a key of its own, so that
+ * nothing of it can reach another connection of the client id, and removed when it ends.
  */
 const MAX_HELD_BYTES = 16 * 1024 * 1024;
 
@@ -23,36 +24,51 @@ export class ConnectionQos2 implements Qos2Port {
   /** Over the bound once: every hold goes to KV from then on, so duplicates are found there. */
   #inStore = false;
 
-  constructor(readonly store: Qos2Port, readonly maxBytes = MAX_HELD_BYTES) {}
+  /** Where this connection's overflow is kept in KV. */
+  readonly #storeKey: string;
 
-  hold(key: string, packetId: number, message: HeldMessage): Promise<boolean> {
+  constructor(
+    readonly store: Qos2Port,
+    sessionKey: string,
+    connectionId: string,
+    readonly maxBytes = MAX_HELD_BYTES,
+  ) {
+    this.#storeKey = `${sessionKey}-${connectionId}`;
+  }
+
+  hold(_key: string, packetId: number, message: HeldMessage): Promise<boolean> {
     const held = this.#held ??= new Map();
     if (held.has(packetId)) return Promise.resolve(false); // a duplicate [MQTT-4.3.3-2]
     if (this.#inStore || this.#bytes + message.payload.length > this.maxBytes) {
       this.#inStore = true;
-      return this.store.hold(key, packetId, message);
+      return this.store.hold(this.#storeKey, packetId, message);
     }
     held.set(packetId, message);
     this.#bytes += message.payload.length;
     return Promise.resolve(true);
   }
 
-  held(key: string, packetId: number): Promise<{ message: HeldMessage; msgId: string } | null> {
+  held(_key: string, packetId: number): Promise<{ message: HeldMessage; msgId: string } | null> {
     const message = this.#held?.get(packetId);
     if (message) return Promise.resolve({ message, msgId: `q2.${PROCESS}.${++released}` });
-    return this.#inStore ? this.store.held(key, packetId) : Promise.resolve(null);
+    return this.#inStore ? this.store.held(this.#storeKey, packetId) : Promise.resolve(null);
   }
 
-  forget(key: string, packetId: number): Promise<void> {
+  forget(_key: string, packetId: number): Promise<void> {
     const message = this.#held?.get(packetId);
-    if (!message) return this.#inStore ? this.store.forget(key, packetId) : Promise.resolve();
+    if (!message) {
+      return this.#inStore ? this.store.forget(this.#storeKey, packetId) : Promise.resolve();
+    }
     this.#held?.delete(packetId);
     this.#bytes -= message.payload.length;
     return Promise.resolve();
   }
 
-  discard(key: string): Promise<void> {
-    return this.store.discard(key);
+  /** The connection's end: what it holds goes with it [MQTT-3.1.2-6]. */
+  discard(_key: string): Promise<void> {
+    this.#held = null;
+    this.#bytes = 0;
+    return this.#inStore ? this.store.discard(this.#storeKey) : Promise.resolve();
   }
 
   pendingReleases(key: string): Promise<Release[]> {

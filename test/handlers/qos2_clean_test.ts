@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { IPublishPacket } from "mqtt-packet";
 import { publish } from "../../handlers/publish.ts";
 import { pubrel } from "../../handlers/qos2_acks.ts";
+import { connectionClosed } from "../../handlers/connection_closed.ts";
 import type { Effect, SessionContext } from "../../handlers/types.ts";
 import { ConnectionQos2 } from "../../src/front/connection_qos2.ts";
 import { qos2Key } from "../../src/nats/names.ts";
@@ -68,17 +69,24 @@ describe("QoS 2 from a session that ends with its connection", () => {
     expect(seen).toEqual(["held", "again"]);
   });
 
-  test("past its bound a connection holds in KV instead, and each message is still released once", async () => {
-    const base = env.connected(`bound-${uid()}`);
+  test("past its bound a connection holds in KV, under a key of its own, and each message is still released once", async () => {
+    const connection = `bound-${uid()}`;
+    const base = env.connected(connection);
+    const key = base.session.key;
     // Room for two 4-byte payloads (8 bytes of base64 each): the third goes to KV.
-    const ctx: SessionContext = { ...base, qos2: new ConnectionQos2(env.qos2, 16) };
+    const ctx: SessionContext = {
+      ...base,
+      qos2: new ConnectionQos2(env.qos2, key, connection, 16),
+    };
+    const inKv = (id: number) => env.store.qos2In.get(qos2Key(`${key}-${connection}`, id));
     const topic = `q2b/${uid()}`;
     const seen = await watch(topic);
-    for (const [id, text] of [[1, "one."], [2, "two."], [3, "thr."]] as const) {
+    for (const [id, text] of [[1, "one."], [2, "two."], [3, "thr."], [4, "fou."]] as const) {
       expect(await answer(publish(q2(topic, text, id), ctx))).toMatchObject({ cmd: "pubrec" });
     }
-    expect(await env.store.qos2In.get(qos2Key(ctx.session.key, 2))).toBeNull();
-    expect(await env.store.qos2In.get(qos2Key(ctx.session.key, 3))).not.toBeNull();
+    expect(await inKv(2)).toBeNull();
+    expect(await inKv(3)).not.toBeNull();
+    expect(await env.store.qos2In.get(qos2Key(key, 3))).toBeNull(); // not the session's key
     // Duplicates, in memory and in KV alike, change nothing [MQTT-4.3.3-2].
     await answer(publish(q2(topic, "one.", 1, true), ctx));
     await answer(publish(q2(topic, "thr.", 3, true), ctx));
@@ -88,9 +96,12 @@ describe("QoS 2 from a session that ends with its connection", () => {
         reasonCode: 0,
       });
     }
-    expect(await env.store.qos2In.get(qos2Key(ctx.session.key, 3))).toBeNull();
+    expect(await inKv(3)).toBeNull();
     await waitFor(() => seen.length === 3, { what: "three released messages" });
     await env.nc.flush();
     expect(seen).toEqual(["thr.", "one.", "two."]);
+    // The connection ends with message 4 unreleased: it goes with it [MQTT-3.1.2-6].
+    await connectionClosed({ reason: "gone", graceful: false }, ctx);
+    expect(await inKv(4)).toBeNull();
   });
 });

@@ -74,7 +74,10 @@ export async function handlerEnv(
   const qos2For = (session: SessionRef | null, connectionId: string): Qos2Port => {
     if (!session?.clean) return qos2;
     let port = connectionQos2.get(connectionId);
-    if (!port) connectionQos2.set(connectionId, port = new ConnectionQos2(qos2));
+    if (!port) {
+      port = new ConnectionQos2(qos2, session.key, connectionId);
+      connectionQos2.set(connectionId, port);
+    }
     return port;
   };
   const ctx = (session: SessionRef | null = null, connectionId = "conn-1") => ({
