@@ -6,6 +6,7 @@ import type { TestNats } from "../helpers/nats_server.ts";
 import { run } from "../helpers/process.ts";
 import { RawClient } from "../helpers/raw_client.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { qos2Publish } from "../helpers/publishers.ts";
 
 let nats: TestNats;
 let a: TestBroker;
@@ -17,16 +18,6 @@ useInstances(2, {}, (n, [first, second]) => {
 });
 
 const uid = () => crypto.randomUUID().slice(0, 8);
-const publish2 = (topic: string, payload: string, messageId: number, dup = false) =>
-  ({
-    cmd: "publish",
-    topic,
-    payload: Buffer.from(payload),
-    qos: 2,
-    dup,
-    retain: false,
-    messageId,
-  }) as const;
 
 /** A raw persistent-session client subscribed to `filter` at QoS 2. */
 async function rawSubscriber(on: TestBroker, clientId: string, filter: string): Promise<RawClient> {
@@ -50,15 +41,15 @@ describe("QoS 2", () => {
     await nc.flush();
     await using pub = await RawClient.open(a.port);
     await pub.connect();
-    pub.send(publish2(topic, "exactly once", 7));
+    pub.send(qos2Publish(topic, "exactly once", 7));
     expect(await pub.next("pubrec")).toMatchObject({ messageId: 7 });
-    pub.send(publish2(topic, "exactly once", 7, true));
+    pub.send(qos2Publish(topic, "exactly once", 7, true));
     expect(await pub.next("pubrec")).toMatchObject({ messageId: 7 });
     pub.send({ cmd: "pubrel", messageId: 7 });
     expect(await pub.next("pubcomp")).toMatchObject({ messageId: 7 });
     pub.send({ cmd: "pubrel", messageId: 7 }); // again: PUBCOMP, nothing delivered
     expect(await pub.next("pubcomp")).toMatchObject({ messageId: 7 });
-    pub.send(publish2(topic, "next", 8));
+    pub.send(qos2Publish(topic, "next", 8));
     await pub.next("pubrec");
     pub.send({ cmd: "pubrel", messageId: 8 });
     const got = await sub.waitMessages(2);
@@ -74,7 +65,7 @@ describe("QoS 2", () => {
     await sub.client.subscribeAsync(topic, { qos: 2 });
     const first = await RawClient.open(a.port);
     await first.connect({ clientId, clean: false });
-    first.send(publish2(topic, "half way", 11));
+    first.send(qos2Publish(topic, "half way", 11));
     await first.next("pubrec");
     first.close();
     await first.waitClosed();
@@ -82,7 +73,7 @@ describe("QoS 2", () => {
     expect(await again.connect({ clientId, clean: false })).toMatchObject({ sessionPresent: true });
     again.send({ cmd: "pubrel", messageId: 11 });
     expect(await again.next("pubcomp")).toMatchObject({ messageId: 11 });
-    again.send(publish2(topic, "after", 12));
+    again.send(qos2Publish(topic, "after", 12));
     await again.next("pubrec");
     again.send({ cmd: "pubrel", messageId: 12 });
     const got = await sub.waitMessages(2);

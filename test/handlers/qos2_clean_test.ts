@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { IPublishPacket } from "mqtt-packet";
 import { publish } from "../../handlers/publish.ts";
 import { pubrel } from "../../handlers/qos2_acks.ts";
 import { connectionClosed } from "../../handlers/connection_closed.ts";
@@ -8,6 +7,7 @@ import { ConnectionQos2 } from "../../src/front/connection_qos2.ts";
 import { qos2Key } from "../../src/nats/names.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { qos2Publish } from "../helpers/publishers.ts";
 
 let env: HandlerEnv;
 beforeAll(async () => {
@@ -18,16 +18,6 @@ afterAll(async () => {
 });
 
 const uid = () => crypto.randomUUID().slice(0, 8);
-
-const q2 = (topic: string, payload: string, messageId: number, dup = false): IPublishPacket => ({
-  cmd: "publish",
-  topic,
-  payload: Buffer.from(payload),
-  qos: 2,
-  dup,
-  retain: false,
-  messageId,
-});
 
 const answer = async (fx: Effect[]) =>
   fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : fx[0];
@@ -45,8 +35,10 @@ describe("QoS 2 from a session that ends with its connection", () => {
     const ctx = env.connected(`clean-${uid()}`);
     const topic = `q2c/${uid()}`;
     const seen = await watch(topic);
-    expect(await answer(publish(q2(topic, "held", 5), ctx))).toMatchObject({ cmd: "pubrec" });
-    expect(await answer(publish(q2(topic, "held", 5, true), ctx))).toMatchObject({
+    expect(await answer(publish(qos2Publish(topic, "held", 5), ctx))).toMatchObject({
+      cmd: "pubrec",
+    });
+    expect(await answer(publish(qos2Publish(topic, "held", 5, true), ctx))).toMatchObject({
       cmd: "pubrec",
       messageId: 5,
     });
@@ -62,7 +54,7 @@ describe("QoS 2 from a session that ends with its connection", () => {
       reasonCode: 0x92,
     });
     // The id is free again: a new message under it is a new message.
-    await answer(publish(q2(topic, "again", 5), ctx));
+    await answer(publish(qos2Publish(topic, "again", 5), ctx));
     await answer(pubrel({ cmd: "pubrel", messageId: 5 }, ctx));
     await waitFor(() => seen.length === 2, { what: "both released messages" });
     await env.nc.flush();
@@ -82,14 +74,16 @@ describe("QoS 2 from a session that ends with its connection", () => {
     const topic = `q2b/${uid()}`;
     const seen = await watch(topic);
     for (const [id, text] of [[1, "one."], [2, "two."], [3, "thr."], [4, "fou."]] as const) {
-      expect(await answer(publish(q2(topic, text, id), ctx))).toMatchObject({ cmd: "pubrec" });
+      expect(await answer(publish(qos2Publish(topic, text, id), ctx))).toMatchObject({
+        cmd: "pubrec",
+      });
     }
     expect(await inKv(2)).toBeNull();
     expect(await inKv(3)).not.toBeNull();
     expect(await env.store.qos2In.get(qos2Key(key, 3))).toBeNull(); // not the session's key
     // Duplicates, in memory and in KV alike, change nothing [MQTT-4.3.3-2].
-    await answer(publish(q2(topic, "one.", 1, true), ctx));
-    await answer(publish(q2(topic, "thr.", 3, true), ctx));
+    await answer(publish(qos2Publish(topic, "one.", 1, true), ctx));
+    await answer(publish(qos2Publish(topic, "thr.", 3, true), ctx));
     for (const id of [3, 1, 2]) {
       expect(await answer(pubrel({ cmd: "pubrel", messageId: id }, ctx))).toMatchObject({
         cmd: "pubcomp",

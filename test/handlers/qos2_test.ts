@@ -1,6 +1,5 @@
 import type { SessionRef } from "../../src/mqtt/session.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { IPublishPacket } from "mqtt-packet";
 import { connect } from "../../handlers/connect.ts";
 import { publish } from "../../handlers/publish.ts";
 import { pubrel } from "../../handlers/qos2_acks.ts";
@@ -8,6 +7,7 @@ import { subscribe } from "../../handlers/subscribe.ts";
 import type { Effect } from "../../handlers/types.ts";
 import { type HandlerEnv, handlerEnv } from "../helpers/handler_env.ts";
 import { waitFor } from "../helpers/wait.ts";
+import { qos2Publish } from "../helpers/publishers.ts";
 
 let env: HandlerEnv;
 let strict: HandlerEnv;
@@ -43,16 +43,6 @@ async function session(
   return b.session;
 }
 
-const q2 = (topic: string, payload: string, messageId: number, dup = false): IPublishPacket => ({
-  cmd: "publish",
-  topic,
-  payload: Buffer.from(payload),
-  qos: 2,
-  dup,
-  retain: false,
-  messageId,
-});
-
 const settled = async (
   fx: Effect[],
 ) => (fx[0]?.kind === "sendWhenStored" ? await fx[0].pending : fx[0]);
@@ -66,12 +56,12 @@ describe("QoS 2 handlers", () => {
       callback: (_e, m) => void seen.push([m.string(), m.headers?.get("Nmqtt-Pub")]),
     });
     await env.nc.flush();
-    expect(await settled(publish(q2(topic, "once", 9), env.ctx(s, "c1")))).toEqual({
+    expect(await settled(publish(qos2Publish(topic, "once", 9), env.ctx(s, "c1")))).toEqual({
       cmd: "pubrec",
       messageId: 9,
       reasonCode: 0,
     });
-    expect(await settled(publish(q2(topic, "once", 9, true), env.ctx(s, "c1")))).toEqual({
+    expect(await settled(publish(qos2Publish(topic, "once", 9, true), env.ctx(s, "c1")))).toEqual({
       cmd: "pubrec",
       messageId: 9,
       reasonCode: 0,
@@ -110,7 +100,7 @@ describe("QoS 2 handlers", () => {
     const seen: string[] = [];
     env.nc.subscribe(topic.replace("/", "."), { callback: (_e, m) => void seen.push(m.string()) });
     await env.nc.flush();
-    await settled(publish(q2(topic, "moved", 3), env.ctx(first, "c3")));
+    await settled(publish(qos2Publish(topic, "moved", 3), env.ctx(first, "c3")));
     const second = await session(env, "c4", clientId);
     await settled(pubrel({ cmd: "pubrel", messageId: 3 }, env.ctx(second, "c4")));
     await waitFor(() => seen.length === 1, { what: "the released message" });
@@ -119,7 +109,9 @@ describe("QoS 2 handlers", () => {
 
   test("reject_qos2_publish closes, downgrade_qos2_subscriptions grants 1", async () => {
     const s = await session(strict, "c5");
-    expect(publish(q2("a", "x", 1), strict.ctx(s, "c5"))[0]).toMatchObject({ kind: "close" });
+    expect(publish(qos2Publish("a", "x", 1), strict.ctx(s, "c5"))[0]).toMatchObject({
+      kind: "close",
+    });
     const fx = await subscribe(
       { cmd: "subscribe", messageId: 2, subscriptions: [{ topic: "a/#", qos: 2 }] },
       strict.ctx(s, "c5"),

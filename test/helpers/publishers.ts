@@ -1,3 +1,4 @@
+import type { IPublishPacket } from "mqtt-packet";
 import { encodePublish } from "../../src/mqtt/packets.ts";
 import { RawClient } from "./raw_client.ts";
 
@@ -21,3 +22,19 @@ export async function publishQos1(port: number, topic: string, count: number): P
     await pub.waitCount("puback", Math.min(count, start + BATCH), 30_000);
   }
 }
+
+/** A QoS 2 PUBLISH packet, as handlers and raw clients take it. */
+export const qos2Publish = (
+  topic: string,
+  payload: string,
+  messageId: number,
+  dup = false,
+): IPublishPacket => ({
+  cmd: "publish",
+  topic,
+  payload: Buffer.from(payload),
+  qos: 2,
+  dup,
+  retain: false,
+  messageId,
+});
