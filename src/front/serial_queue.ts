@@ -47,6 +47,9 @@ export class SerialQueue<T> {
       const pending = this.worker.run(item);
       if (pending) await pending;
     }
+    // Done with: an idle connection does not keep its CONNECT (and what hangs on it) forever.
+    this.#items.length = 0;
+    this.#head = 0;
     this.#running = false;
   }
 }
