@@ -8,7 +8,7 @@ import type {
 } from "../../handlers/types.ts";
 import type { Logger } from "../log.ts";
 import type { SessionRef } from "../mqtt/session.ts";
-import { ClientDelivery } from "../delivery/client_delivery.ts";
+import { ClientDelivery, type DeliveryOutput } from "../delivery/client_delivery.ts";
 import { describeError, type ProtocolError } from "../errors.ts";
 import { type DecoderSink, encodePacket, PacketDecoder } from "../mqtt/codec.ts";
 import { disconnect, type Outgoing } from "../mqtt/packets.ts";
@@ -44,7 +44,7 @@ export class Connection implements TransportPeer {
    * What the decoder and the effects act on, as methods on one prototype rather than closures
    * made for every connection (an instance holds tens of thousands).
    */
-  static #Parts = class implements DecoderSink, PacketHost {
+  static #Parts = class implements DecoderSink, PacketHost, DeliveryOutput {
     constructor(readonly c: Connection) {}
 
     get connectionId(): string {
@@ -134,6 +134,19 @@ export class Connection implements TransportPeer {
       return this.c.#step(work);
     }
 
+    // DeliveryOutput: where the client's PUBLISHes go.
+    write(bytes: Uint8Array, droppable: boolean): boolean {
+      return this.c.#deliver(bytes, droppable);
+    }
+
+    fail(reason: string): void {
+      this.c.#close(reason);
+    }
+
+    writable(): Promise<void> {
+      return this.c.#out.writable();
+    }
+
     expire(reason: string): void {
       this.c.#close(reason, { code: Reason.keepAliveTimeout });
     }
@@ -169,7 +182,7 @@ export class Connection implements TransportPeer {
   #ctx: HandlerContext;
   /** Set once the session is bound: the context of every packet after CONNECT. */
   #sessionCtx: SessionContext | null = null;
-  #effects: PacketHost;
+  #effects: PacketHost & DeliveryOutput;
   #decoder: PacketDecoder;
   #out: Outbound;
   #queue: SerialQueue<Work>;
@@ -298,11 +311,7 @@ export class Connection implements TransportPeer {
   /** Made on the first subscription: an idle connection does not pay for one. */
   #startDelivery(): ClientDelivery | null {
     if (this.delivery || !this.session || this.#ended) return this.delivery;
-    this.delivery = new ClientDelivery(this.session, this.deps, {
-      write: (bytes, droppable) => this.#deliver(bytes, droppable),
-      fail: (reason) => this.#close(reason),
-      writable: () => this.#out.writable(),
-    });
+    this.delivery = new ClientDelivery(this.session, this.deps, this.#effects);
     return this.delivery;
   }
 
