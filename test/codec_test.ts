@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import * as mqttPacket from "mqtt-packet";
 import type { IPublishPacket, Packet } from "mqtt-packet";
-import { encodePacket, PacketDecoder } from "../src/mqtt/codec.ts";
+import { PacketDecoder } from "../src/mqtt/codec.ts";
+import { encodePacket } from "../src/mqtt/packet_encoder.ts";
 import { encodePublish } from "../src/mqtt/packets.ts";
 import type { ProtocolError } from "../src/errors.ts";
 

@@ -8,8 +8,7 @@ import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { Leases } from "../nats/leases.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
-import type { Qos2Port } from "../../handlers/ports.ts";
-import { ConnectionQos2 } from "./connection_qos2.ts";
+import { qos2PortFor } from "./connection_qos2.ts";
 import type { RetainedStore } from "../nats/retained.ts";
 import type { SessionStore } from "../nats/sessions.ts";
 import type { Takeovers } from "../nats/takeovers.ts";
@@ -110,8 +109,7 @@ export function sessionContext(
   if (session.clean) {
     // A session that ends with its connection holds its inbound QoS 2 messages there. (Defined,
     // not assigned: the instance-wide one is a read-only property of the frozen prototype.)
-    const qos2: Qos2Port = new ConnectionQos2(deps.qos2, session.key, connectionId);
-    Object.defineProperty(ctx, "qos2", { value: qos2 });
+    Object.defineProperty(ctx, "qos2", { value: qos2PortFor(deps.qos2, session, connectionId) });
   }
   return ctx;
 }

@@ -1,5 +1,5 @@
 import type { Qos2Port } from "../../handlers/ports.ts";
-import type { HeldMessage, Release } from "../mqtt/session.ts";
+import type { HeldMessage, Release, SessionRef } from "../mqtt/session.ts";
 
 /**
  * Payload bytes (as held, base64) a connection keeps in memory at most; past them it holds in
@@ -74,4 +74,12 @@ export class ConnectionQos2 implements Qos2Port {
   pendingReleases(key: string): Promise<Release[]> {
     return this.store.pendingReleases(key);
   }
+}
+
+/**
+ * The QoS 2 port of a connection's handlers: its own for a session that ends with it, the
+ * instance's store (KV) for any other.
+ */
+export function qos2PortFor(store: Qos2Port, session: SessionRef, connectionId: string): Qos2Port {
+  return session.clean ? new ConnectionQos2(store, session.key, connectionId) : store;
 }

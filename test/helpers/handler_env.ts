@@ -7,7 +7,7 @@ import { SessionConsumers } from "../../src/nats/consumers.ts";
 import { ShareGroups } from "../../src/nats/share_groups.ts";
 import { Leases } from "../../src/nats/leases.ts";
 import { Qos2Store } from "../../src/nats/qos2.ts";
-import { ConnectionQos2 } from "../../src/front/connection_qos2.ts";
+import { qos2PortFor } from "../../src/front/connection_qos2.ts";
 import type { Qos2Port } from "../../handlers/ports.ts";
 import { AuthContext } from "../../src/auth/auth_context.ts";
 import { buildConfig } from "../../src/config.ts";
@@ -70,14 +70,12 @@ export async function handlerEnv(
   // The connection's live filters, as the front would report them.
   const liveFilters = new Set<string>();
   // A clean session's inbound QoS 2 state lives in its connection, as the front keeps it.
-  const connectionQos2 = new Map<string, ConnectionQos2>();
+  const connectionQos2 = new Map<string, Qos2Port>();
   const qos2For = (session: SessionRef | null, connectionId: string): Qos2Port => {
-    if (!session?.clean) return qos2;
-    let port = connectionQos2.get(connectionId);
-    if (!port) {
-      port = new ConnectionQos2(qos2, session.key, connectionId);
-      connectionQos2.set(connectionId, port);
-    }
+    if (!session) return qos2;
+    const at = `${session.key}/${connectionId}`;
+    let port = connectionQos2.get(at);
+    if (!port) connectionQos2.set(at, port = qos2PortFor(qos2, session, connectionId));
     return port;
   };
   const ctx = (session: SessionRef | null = null, connectionId = "conn-1") => ({
