@@ -4,7 +4,13 @@ import type { KV } from "@nats-io/kv";
 import { StoreConflictError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { describeError } from "../errors.ts";
-import { type JsApi, JsApiError, type StoredMessage, WRONG_LAST_SEQUENCE } from "./js_api.ts";
+import {
+  type JsApi,
+  JsApiError,
+  MESSAGE_DELETE_FAILED,
+  type StoredMessage,
+  WRONG_LAST_SEQUENCE,
+} from "./js_api.ts";
 
 /** The key has moved past the revision a fenced write expected. */
 export class RevisionConflict extends StoreConflictError {
@@ -84,46 +90,65 @@ export class Bucket {
 
   /**
    * Removes `key` (if its revision is still `previousSeq`, when given, else throws a conflict),
-   * marker included. In a bucket nobody watches that is one stream purge of the key's subject
-   * up to that revision — the compare-and-set itself: with one message kept per key, a newer
-   * revision has already dropped that one, and nothing is purged. A watched bucket gets a purge
-   * marker first, for its watchers, and then loses it too.
+   * marker included: nothing stays behind per key ever used.
+   *
+   * Each step deletes one stream message by its sequence. nats-server 2.9 makes a purge by
+   * subject (and a rollup, which is one) cost a load of the whole block once its cache has gone
+   * cold (5 s): about 2 ms of server CPU per key where a delete by sequence costs 0.07 ms (5,000
+   * keys written 6 s before: 11 s against 0.35 s) — the difference between a fleet's clean
+   * disconnects being free and them stalling every JetStream call for seconds.
+   *
+   * With a revision, in a bucket nobody watches, the delete is the compare-and-set itself: with
+   * one message kept per key, a newer revision has already dropped that one, and there is
+   * nothing to delete. Otherwise (or watched, for the watchers) a marker is written first —
+   * which drops the value, one message per key — and then deleted too.
    */
   async erase(key: string, previousSeq?: number): Promise<void> {
-    const filter = this.#subject(key);
-    if (this.watched) {
-      const h = makeHeaders();
-      h.set("KV-Operation", "PURGE");
-      h.set("Nats-Rollup", "sub");
-      if (previousSeq !== undefined) {
-        h.set("Nats-Expected-Last-Subject-Sequence", String(previousSeq));
+    const subject = this.#subject(key);
+    if (!this.watched && previousSeq !== undefined) {
+      if (!await this.#deleteSeq(previousSeq, subject)) {
+        throw new RevisionConflict(this.name, key, previousSeq);
       }
-      const seq = await this.api.publish(filter, new Uint8Array(0), h).catch((err) => {
-        if (err instanceof JsApiError && err.errCode === WRONG_LAST_SEQUENCE) {
-          throw new RevisionConflict(this.name, key, previousSeq ?? 0);
-        }
-        throw err;
-      });
-      // The marker would stay forever, one per key ever used: it goes too, and nothing newer.
-      // Awaited, so that a stopping instance does not leave its lease's marker behind.
-      await this.#purge(filter, seq + 1).catch((err) =>
-        this.log.warn("store.marker_left", { bucket: this.name, key, ...describeError(err) })
-      );
       return;
     }
-    const purged = await this.#purge(
-      filter,
-      previousSeq === undefined ? undefined : previousSeq + 1,
-    );
-    if (previousSeq !== undefined && purged === 0) {
-      throw new RevisionConflict(this.name, key, previousSeq);
+    const h = makeHeaders();
+    h.set("KV-Operation", "PURGE");
+    if (previousSeq !== undefined) {
+      h.set("Nats-Expected-Last-Subject-Sequence", String(previousSeq));
     }
+    const seq = await this.api.publish(subject, new Uint8Array(0), h).catch((err) => {
+      if (err instanceof JsApiError && err.errCode === WRONG_LAST_SEQUENCE) {
+        throw new RevisionConflict(this.name, key, previousSeq ?? 0);
+      }
+      throw err;
+    });
+    // Awaited, so that a stopping instance does not leave its lease's marker behind. Not found:
+    // a newer write has replaced the marker already.
+    await this.#deleteSeq(seq, subject).catch((err) =>
+      this.log.warn("store.marker_left", { bucket: this.name, key, ...describeError(err) })
+    );
   }
 
-  async #purge(filter: string, seq?: number): Promise<number> {
-    const body = seq === undefined ? { filter } : { filter, seq };
-    const { purged } = await this.api.call<{ purged: number }>(`STREAM.PURGE.${this.stream}`, body);
-    return purged;
+  /**
+   * Deletes the message at `seq` (of `subject`); false when there is none. When the server
+   * refuses (a bucket made with `deny_delete`, as some tools make them), the subject is purged
+   * up to it instead.
+   */
+  async #deleteSeq(seq: number, subject: string): Promise<boolean> {
+    try {
+      await this.api.call(`STREAM.MSG.DELETE.${this.stream}`, { seq, no_erase: true });
+      return true;
+    } catch (err) {
+      if (!(err instanceof JsApiError)) throw err;
+      if (err.errCode === MESSAGE_DELETE_FAILED && /no message found|EOF/i.test(err.message)) {
+        return false;
+      }
+      const { purged } = await this.api.call<{ purged: number }>(
+        `STREAM.PURGE.${this.stream}`,
+        { filter: subject, seq: seq + 1 },
+      );
+      return purged > 0;
+    }
   }
 
   /**

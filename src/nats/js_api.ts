@@ -16,6 +16,8 @@ export class JsApiError extends StoreError {
 
 /** Wrong last sequence: a compare-and-set lost to another write. */
 export const WRONG_LAST_SEQUENCE = 10071;
+/** A delete by sequence failed: "no message found" (or "stream store EOF") when none is there. */
+export const MESSAGE_DELETE_FAILED = 10057;
 /** No message found (a walk's end, a missing key). */
 export const NO_MESSAGE_FOUND = 10037;
 
