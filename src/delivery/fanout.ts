@@ -41,7 +41,8 @@ export class FanoutMessage {
 
 interface Interest {
   readonly sub: BusSubscription;
-  readonly members: Set<Subscriber>;
+  /** One subscriber, the usual case (a device on its own topic), without a Set's ~250 bytes. */
+  members: Subscriber | Set<Subscriber>;
   readonly wildcardFirst: boolean;
 }
 
@@ -78,18 +79,20 @@ export class Fanout {
   join(subscriber: Subscriber, subjects: Iterable<string>): boolean {
     let made = false;
     for (const subject of subjects) {
-      let interest = this.#bySubject.get(subject);
+      const interest = this.#bySubject.get(subject);
       if (!interest) {
-        interest = {
+        this.#bySubject.set(subject, {
           sub: this.bus.subscribeShared(subject, this.#onBus),
-          members: new Set(),
+          members: subscriber,
           wildcardFirst: startsWithWildcard(subject),
-        };
-        this.#bySubject.set(subject, interest);
+        });
         this.#trie.add(subject);
         made = true;
+      } else if (interest.members instanceof Set) {
+        interest.members.add(subscriber);
+      } else if (interest.members !== subscriber) {
+        interest.members = new Set([interest.members, subscriber]);
       }
-      interest.members.add(subscriber);
     }
     return made;
   }
@@ -99,8 +102,11 @@ export class Fanout {
     for (const subject of subjects) {
       const interest = this.#bySubject.get(subject);
       if (!interest) continue;
-      interest.members.delete(subscriber);
-      if (interest.members.size > 0) continue;
+      const members = interest.members;
+      if (members instanceof Set) {
+        members.delete(subscriber);
+        if (members.size > 0) continue;
+      } else if (members !== subscriber) continue;
       interest.sub.unsubscribe();
       this.#bySubject.delete(subject);
       this.#trie.remove(subject);
@@ -112,13 +118,22 @@ export class Fanout {
     if (!interest) return;
     const subject = msg.subject;
     if (hidesDollar(interest.wildcardFirst, subject)) return;
+    const members = interest.members;
+    if (!(members instanceof Set)) {
+      offer(members, pattern, subject, new FanoutMessage(msg));
+      return;
+    }
     let message: FanoutMessage | undefined;
-    for (const subscriber of interest.members) {
-      const patterns = subscriber.overlappingPatterns;
-      if (patterns && !isCanonical(pattern, patterns, subject)) continue;
-      subscriber.deliver(pattern, message ??= new FanoutMessage(msg));
+    for (const subscriber of members) {
+      offer(subscriber, pattern, subject, message ??= new FanoutMessage(msg));
     }
   }
+}
+
+function offer(subscriber: Subscriber, pattern: string, subject: string, message: FanoutMessage) {
+  const patterns = subscriber.overlappingPatterns;
+  if (patterns && !isCanonical(pattern, patterns, subject)) return;
+  subscriber.deliver(pattern, message);
 }
 
 /**

@@ -1,10 +1,11 @@
 interface Node {
-  children: Map<string, Node>;
+  /** Made with the first child: most nodes are leaves (a subject each), and a Map costs. */
+  children: Map<string, Node> | null;
   /** Patterns ending here. */
   terminal: string | null;
 }
 
-const node = (): Node => ({ children: new Map(), terminal: null });
+const node = (): Node => ({ children: null, terminal: null });
 
 const MAX_ANSWERS = 4096;
 
@@ -25,6 +26,7 @@ export class SubjectTrie {
     this.#answers.clear();
     let n = this.#root;
     for (const token of pattern.split(".")) {
+      n.children ??= new Map();
       let next = n.children.get(token);
       if (!next) n.children.set(token, next = node());
       n = next;
@@ -37,7 +39,7 @@ export class SubjectTrie {
     const path: Node[] = [this.#root];
     const tokens = pattern.split(".");
     for (const token of tokens) {
-      const next = path[path.length - 1]?.children.get(token);
+      const next = path[path.length - 1]?.children?.get(token);
       if (!next) return;
       path.push(next);
     }
@@ -45,8 +47,8 @@ export class SubjectTrie {
     // Prune empty branches so the tree does not keep every pattern ever used.
     for (let i = tokens.length; i > 0; i--) {
       const n = path[i] as Node;
-      if (n.terminal !== null || n.children.size > 0) break;
-      path[i - 1]?.children.delete(tokens[i - 1] as string);
+      if (n.terminal !== null || (n.children?.size ?? 0) > 0) break;
+      path[i - 1]?.children?.delete(tokens[i - 1] as string);
     }
   }
 
@@ -66,11 +68,13 @@ export class SubjectTrie {
       if (n.terminal !== null) out.push(n.terminal);
       return;
     }
-    const rest = n.children.get(">");
+    const children = n.children;
+    if (!children) return;
+    const rest = children.get(">");
     if (rest?.terminal) out.push(rest.terminal);
-    const exact = n.children.get(tokens[i] as string);
+    const exact = children.get(tokens[i] as string);
     if (exact) this.#walk(exact, tokens, i + 1, out);
-    const any = n.children.get("*");
+    const any = children.get("*");
     if (any) this.#walk(any, tokens, i + 1, out);
   }
 }

@@ -3,6 +3,12 @@ import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/t
 import type { StorePipeline } from "./store_pipeline.ts";
 import type { MessageProps } from "../mqtt/message_props.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
+import {
+  type LightHandler,
+  LightSubscription,
+  type ProtocolHandler,
+  protocolOf,
+} from "./light_subscription.ts";
 
 /** The header nats-server's MQTT puts on MQTT-originated messages: the publish QoS. */
 export const QOS_HEADER = "Nmqtt-Pub";
@@ -64,10 +70,14 @@ export class Bus {
   readonly #nc: NatsConnection;
   /** Where shared subscriptions' queue groups listen: a connection with echo (see queue()). */
   readonly #echoNc: NatsConnection;
+  /** Where light subscriptions are registered; null when this nats.js does not allow them. */
+  readonly #protocol: ProtocolHandler | null;
+  #lightHandlers = new Map<SharedMessageHandler, LightHandler>();
 
   constructor(nc: NatsConnection, readonly stores: StorePipeline, echoNc?: NatsConnection) {
     this.#nc = nc;
     this.#echoNc = echoNc ?? nc;
+    this.#protocol = protocolOf(nc);
   }
 
   /** Largest payload NATS accepts; MQTT payloads over it cannot be forwarded. */
@@ -169,15 +179,27 @@ export class Bus {
    * per subscription (a client per topic, by the ten thousand).
    */
   subscribeShared(subject: string, onMessage: SharedMessageHandler): BusSubscription {
-    const sub = this.#nc.subscribe(subject, { callback: this.#shared });
-    const sid = sub.getID();
-    this.#sharedBySid.set(sid, { subject, onMessage });
-    return {
-      unsubscribe: () => {
-        this.#sharedBySid.delete(sid);
-        sub.unsubscribe();
+    const handler = this.#lightHandler(onMessage);
+    if (this.#protocol) {
+      const sub = new LightSubscription(subject, this.#protocol, handler);
+      this.#protocol.subscribe(sub);
+      return sub;
+    }
+    return this.#nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (!err) handler(subject, msg);
       },
-    };
+    });
+  }
+
+  /** One adapter per shared handler (Fanout has one), not one per subscription. */
+  #lightHandler(onMessage: SharedMessageHandler): LightHandler {
+    let handler = this.#lightHandlers.get(onMessage);
+    if (!handler) {
+      handler = (subject, msg) => onMessage(subject, toBusMessage(msg));
+      this.#lightHandlers.set(onMessage, handler);
+    }
+    return handler;
   }
 
   /**
@@ -206,13 +228,6 @@ export class Bus {
   nakAfter(reply: string, ms: number): void {
     this.#nc.publish(reply, encoder.encode(`-NAK {"delay":${ms * 1_000_000}}`));
   }
-
-  #sharedBySid = new Map<number, { subject: string; onMessage: SharedMessageHandler }>();
-
-  #shared = (err: Error | null, msg: Msg): void => {
-    const target = this.#sharedBySid.get(msg.sid);
-    if (!err && target) target.onMessage(target.subject, toBusMessage(msg));
-  };
 
   #nextFlush: Promise<void> | null = null;
   /** A queue subscription was made on the echo connection since the last flush. */
