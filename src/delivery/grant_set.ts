@@ -1,5 +1,6 @@
 import type { Grant, QoS } from "../mqtt/session.ts";
 import { patternsOverlap, receives } from "../mqtt/subject_match.ts";
+import { SmallMap } from "./small_map.ts";
 
 /** Past this many subjects, overlaps are assumed rather than looked for. */
 const OVERLAP_CHECK_LIMIT = 64;
@@ -12,12 +13,12 @@ export interface SubjectChanges {
 
 /** A connection's granted filters, and what follows from them for delivery. */
 export class GrantSet {
-  #grants = new Map<string, Grant>();
+  #grants = new SmallMap<string, Grant>();
   #anyOptions = false;
   /** Plain subject → highest QoS granted on it. */
-  #patternQos = new Map<string, QoS>();
+  #patternQos = new SmallMap<string, QoS>();
   /** Consumer subject of the stored (persistent QoS 1/2) grants → highest QoS granted on it. */
-  #storedQos = new Map<string, QoS>();
+  #storedQos = new SmallMap<string, QoS>();
   #overlapping = false;
   #anyShared = false;
 
@@ -110,8 +111,8 @@ export class GrantSet {
 
   #recompute(): SubjectChanges {
     const before = this.#patternQos;
-    this.#patternQos = new Map();
-    this.#storedQos = new Map();
+    this.#patternQos = new SmallMap();
+    this.#storedQos = new SmallMap();
     let shared = 0;
     for (const g of this.#grants.values()) {
       // Shared subscriptions are delivered apart (SharedSubscriptions): one member each.
@@ -133,7 +134,7 @@ export class GrantSet {
   }
 }
 
-function raise(map: Map<string, QoS>, subject: string, qos: QoS): void {
+function raise(map: SmallMap<string, QoS>, subject: string, qos: QoS): void {
   map.set(subject, Math.max(map.get(subject) ?? 0, qos) as QoS);
 }
 
