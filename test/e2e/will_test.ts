@@ -163,6 +163,13 @@ describe("Last Will", () => {
     expect(will).toMatchObject({ payload: `gone:${topic}`, qos: 1 });
 
     // Once the dead instance is swept (its lease and will index gone), nothing more can come.
+    // Its sweep is told by the survivor's log, whose lease and store events say why if it is late.
+    await broker.logged("instance.lost", (r) => r.deadInstance === instance, 20_000).catch(
+      (err) => {
+        const why = broker.logs.filter((r) => /^(instance|lease|store)\./.test(String(r.event)));
+        throw new Error(`${err.message}; survivor said: ${JSON.stringify(why.slice(-10))}`);
+      },
+    );
     const kvm = new Kvm(jetstream(await nats.client()));
     const leases = await kvm.open(INSTANCES_BUCKET);
     const wills = await kvm.open(WILLS_BUCKET);
