@@ -63,7 +63,18 @@ export class BenchClient {
     const flags = opts.clean === false ? 0x00 : 0x02;
     const connack = c.#expect(2);
     c.write(packet(0x10, [...str("MQTT"), 4, flags, 0, 0, ...str(id)]));
-    const ack = await connack;
+    // A broker that never answers (or closes first) fails the run instead of hanging it.
+    const ended = new Promise<never>((_, reject) => {
+      c.#onEnd = () => reject(new Error(`Connection closed before CONNACK for ${id}`));
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`No CONNACK within 30 s for ${id}`)), 30_000);
+    });
+    const ack = await Promise.race([connack, ended, late]).finally(() => {
+      clearTimeout(timer);
+      c.#onEnd = null;
+    });
     if (ack[1] !== 0) throw new Error(`CONNACK ${ack[1]} for ${id}`);
     c.sessionPresent = (ack[0] ?? 0) === 1;
     return c;

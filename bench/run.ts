@@ -14,6 +14,7 @@ import { cleanConnects, persistentSessions } from "./scenarios/sessions.ts";
 import { ownTopics } from "./scenarios/subscribed.ts";
 import { manyIdle } from "./scenarios/many_idle.ts";
 import { sharedGroup } from "./scenarios/shared.ts";
+import { disconnectStorm } from "./scenarios/disconnect_storm.ts";
 import { startTarget, type TargetName } from "./targets.ts";
 
 const SCENARIOS: Scenario[] = [
@@ -25,6 +26,7 @@ const SCENARIOS: Scenario[] = [
   latencyQos0,
   latencyQos1,
   idleConnections,
+  disconnectStorm,
   retainedLookup,
   offlineQueue,
   persistentSessions,
