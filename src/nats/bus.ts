@@ -166,6 +166,15 @@ export class Bus {
   }
 
   subscribe(subject: string, onMessage: BusMessageHandler): BusSubscription {
+    if (this.#protocol && !this.#nc.isClosed() && !this.#nc.isDraining()) {
+      const sub = new LightSubscription(
+        subject,
+        this.#protocol,
+        (_, m) => onMessage(toBusMessage(m)),
+      );
+      this.#protocol.subscribe(sub);
+      return sub;
+    }
     return this.#nc.subscribe(subject, {
       callback: (err, msg) => {
         if (!err) onMessage(toBusMessage(msg));
@@ -180,7 +189,8 @@ export class Bus {
    */
   subscribeShared(subject: string, onMessage: SharedMessageHandler): BusSubscription {
     const handler = this.#lightHandler(onMessage);
-    if (this.#protocol) {
+    // A closed or draining connection: the library's subscribe says so (it throws).
+    if (this.#protocol && !this.#nc.isClosed() && !this.#nc.isDraining()) {
       const sub = new LightSubscription(subject, this.#protocol, handler);
       this.#protocol.subscribe(sub);
       return sub;
