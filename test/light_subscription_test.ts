@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Msg, NatsConnection } from "@nats-io/transport-node";
-import { LightSubscription, protocolOf } from "../src/nats/light_subscription.ts";
+import { LightSubscription } from "../src/nats/light_subscription.ts";
+import { protocolOf } from "../src/nats/protocol_internals.ts";
 import { startNats, type TestNats } from "./helpers/nats_server.ts";
 import { waitFor } from "./helpers/wait.ts";
 

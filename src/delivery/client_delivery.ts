@@ -1,20 +1,20 @@
 import type { Grant, HeldMessage, QoS, SessionRef } from "../mqtt/session.ts";
 import type { Logger } from "../log.ts";
-import { PUBLISHER_HEADER, RETAIN_HEADER } from "../mqtt/message_props.ts";
+import { RETAIN_HEADER } from "../mqtt/message_props.ts";
 import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
-import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
+import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { RetainedMessage, RetainedStore } from "../nats/retained.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
 import { describeError } from "../errors.ts";
-import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
-import { type Fanout, type FanoutMessage, isCanonical, type Subscriber } from "./fanout.ts";
+import type { Fanout, FanoutMessage, Subscriber } from "./fanout.ts";
 import { ClientSender, type DeliveryOutput } from "./client_sender.ts";
 import { GrantSet } from "./grant_set.ts";
-import { storedPacketId } from "./in_flight.ts";
 import { hidesDollar } from "../mqtt/subject_match.ts";
 import { SharedSubscriptions } from "./shared_subscriptions.ts";
 import { SharedDeliveries } from "./shared_deliveries.ts";
+import { type DeliveryGate, StoredDeliveries } from "./stored_deliveries.ts";
+import { isOwn } from "./mqtt5_publishes.ts";
 
 export type { DeliveryOutput };
 
@@ -45,10 +45,10 @@ export interface DeliveryDeps {
  * subjects, so that they wait in JetStream while the client is away. Only live state is here:
  * all of it can be rebuilt from JetStream by whichever instance the client reconnects to.
  */
-export class ClientDelivery implements Subscriber {
+export class ClientDelivery implements Subscriber, DeliveryGate {
   #grants = new GrantSet();
-  /** Consumer subject → its deliver-subject subscription (persistent sessions only). */
-  #stored: Map<string, BusSubscription> | null = null;
+  /** A persistent session's consumers' messages; made with its first stored grant. */
+  #stored: StoredDeliveries | null = null;
   #closed = false;
   /** How this client's PUBLISHes go out: identifiers, windows, QoS 2 releases, MQTT 5. */
   readonly #send: ClientSender;
@@ -64,6 +64,17 @@ export class ClientDelivery implements Subscriber {
     readonly out: DeliveryOutput,
   ) {
     this.#send = new ClientSender(session, deps, out, this.#grants);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** While retained messages go first, live ones wait (see AddOptions.holdForRetained). */
+  defer(send: () => void): boolean {
+    if (!this.#held) return false;
+    this.#held.push(send);
+    return true;
   }
 
   get inFlight(): number {
@@ -101,28 +112,25 @@ export class ClientDelivery implements Subscriber {
     let flush = this.deps.fanout.join(this, added);
     if (this.#grants.anyShared || this.#shares) flush = this.#syncShares() || flush;
     this.deps.fanout.leave(this, removed);
-    for (const subject of this.#grants.storedSubjects().keys()) {
-      const stored = this.#stored ??= new Map();
-      if (stored.has(subject)) continue;
-      // JetStream pushes nothing while nobody listens, so asking for the unacknowledged ones
-      // before listening puts them ahead of everything newer, in their order.
-      if (resume) await this.deps.consumers.redeliverPending(this.session.key, subject);
-      if (this.#closed) return;
-      const sub = this.deps.bus.subscribe(
-        deliverSubject(this.session.key, subject),
-        (m) => this.#onStored(subject, m),
+    if (this.#grants.storedSubjects().size > 0) {
+      this.#stored ??= new StoredDeliveries(
+        this.session,
+        this.deps,
+        this.#grants,
+        this.#send,
+        this,
       );
-      this.#stored?.set(subject, sub);
-      flush = true;
+      flush = await this.#stored.listen(resume) || flush;
+      if (this.#closed) return;
     }
-    this.#dropStale();
+    this.#stored?.dropStale();
     if (flush && confirm) await this.deps.bus.flush();
   }
 
   remove(filters: readonly string[]): void {
     this.deps.fanout.leave(this, this.#grants.remove(filters).removed);
     if (this.#shares) this.#syncShares();
-    this.#dropStale();
+    this.#stored?.dropStale();
   }
 
   #syncShares(): boolean {
@@ -173,7 +181,7 @@ export class ClientDelivery implements Subscriber {
     this.#closed = true;
     this.#send.closed = true;
     this.deps.fanout.leave(this, this.#grants.subjects());
-    for (const sub of this.#stored?.values() ?? []) sub.unsubscribe();
+    this.#stored?.close();
     this.#stored = null;
     if (this.#shares) {
       // A shared QoS 1 message this client did not acknowledge goes to another member now,
@@ -240,10 +248,7 @@ export class ClientDelivery implements Subscriber {
 
   /** A message on a plain subject, from the fanout. */
   deliver(pattern: string, message: FanoutMessage): void {
-    if (this.#held) {
-      this.#held.push(() => this.deliver(pattern, message));
-      return;
-    }
+    if (this.defer(() => this.deliver(pattern, message))) return;
     const m = message.bus;
     if (!this.#send.mayReceive(m.subject)) return;
     const options = this.#grants.options(m.subject);
@@ -273,78 +278,8 @@ export class ClientDelivery implements Subscriber {
     } else this.#send.sendUnstored(m.subject, message.topic, m.data, qos, false, m);
   }
 
-  /** A message from one of the session's durable consumers. */
-  #onStored(consumerSubject: string, m: BusMessage): void {
-    const ack = parseAckSubject(m.reply);
-    if (!ack || !m.reply) return;
-    // Closing (taken over, say): hand it back at once, for the session's next connection.
-    if (this.#closed) return this.deps.bus.nak(m.reply);
-    if (this.#held) {
-      this.#held.push(() => this.#onStored(consumerSubject, m));
-      return;
-    }
-    const subject = m.subject.slice(MESSAGE_SUBJECT_PREFIX.length);
-    const wanted = this.#grants.storedSubjects();
-    const skip = !wanted.has(consumerSubject) || // a filter unsubscribed meanwhile
-      hidesDollar(startsWithWildcard(consumerSubject), subject) ||
-      // Overlapping filters: only one consumer delivers a message, the others let it go, and
-      // it goes at the highest QoS of them all [MQTT-3.3.5-1].
-      (this.#grants.overlapping && !isCanonical(consumerSubject, wanted.keys(), subject));
-    if (skip || !this.#send.mayReceive(subject)) return this.deps.bus.ack(m.reply);
-    const options = this.#grants.options(subject);
-    if (options.noLocal && isOwn(m, this.session.clientId)) return this.deps.bus.ack(m.reply);
-    const retain = options.retainAsPublished && m.headers?.get(RETAIN_HEADER) === "1";
-    const qos = Math.min(m.qos ?? 1, this.#grants.storedQosFor(subject, consumerSubject));
-    if (qos === 0) {
-      // Its reply subject is JetStream's acknowledgement, no Response Topic: headers only.
-      const source = { headers: m.headers };
-      const bytes = this.#send.encode(subject, topicBytes(subject), m.data, 0, retain, source);
-      if (bytes) this.#send.writeDroppable(bytes);
-      this.deps.bus.ack(m.reply);
-      return;
-    }
-    const held = this.#send.inFlight.get(storedPacketId(ack.streamSeq));
-    if (held?.released && held.streamSeq === ack.streamSeq) {
-      // Received (PUBREC) before a reconnect, and JetStream had not heard: never sent again.
-      this.deps.bus.ack(m.reply);
-      return;
-    }
-    if (this.#send.full()) return this.#send.wait(() => this.#onStored(consumerSubject, m));
-    const id = this.#send.inFlight.takeStored(ack.streamSeq, m.reply, qos as 1 | 2);
-    if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
-    const dup = ack.delivered > 1;
-    const source = { headers: m.headers };
-    const topic = topicBytes(subject);
-    const bytes = this.#send.encode(subject, topic, m.data, qos as 1 | 2, retain, source, dup, id);
-    if (!bytes) {
-      // Expired, or too large for this client: delivered as far as MQTT 5 is concerned.
-      this.#send.inFlight.release(id);
-      this.deps.bus.ack(m.reply);
-      return;
-    }
-    if (!this.#send.write(bytes)) {
-      this.#send.inFlight.release(id);
-      this.deps.bus.nak(m.reply);
-    }
-  }
-
   /** On resume: a shared QoS 2 message the session owns goes out again, DUP [MQTT-4.8.2-4]. */
   resendPublish(packetId: number, streamSeq: number, message: HeldMessage): void {
     this.#sharedDeliveries.resend(packetId, streamSeq, message);
   }
-
-  #dropStale(): void {
-    const stored = this.#stored;
-    if (!stored) return;
-    const wanted = this.#grants.storedSubjects();
-    for (const [subject, sub] of stored) {
-      if (wanted.has(subject)) continue;
-      sub.unsubscribe();
-      stored.delete(subject);
-    }
-  }
 }
-
-/** Published by this client (an MQTT 5 publisher says who it is). */
-const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>
-  m.headers?.get(PUBLISHER_HEADER) === clientId;

@@ -1,9 +1,18 @@
-import { type DeliveryProps, deliveryProps, propsToSend } from "../mqtt/message_props.ts";
+import {
+  type DeliveryProps,
+  deliveryProps,
+  propsToSend,
+  PUBLISHER_HEADER,
+} from "../mqtt/message_props.ts";
 import type { ClientLimits, QoS } from "../mqtt/session.ts";
 import { encodePublishV5 } from "../mqtt/v5_encode.ts";
 import { encodeProperties, type Properties } from "../mqtt/v5_properties.ts";
 import { encodeVarint, readVarint } from "../mqtt/varint.ts";
 import type { BusMessage } from "../nats/bus.ts";
+
+/** Published by this client (an MQTT 5 publisher says who it is): No Local's test. */
+export const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>
+  m.headers?.get(PUBLISHER_HEADER) === clientId;
 
 /** Where a message's MQTT 5 properties come from: its NATS headers and reply subject. */
 export type MessageSource = Pick<BusMessage, "headers"> & { readonly reply?: string | undefined };

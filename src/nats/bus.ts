@@ -3,12 +3,8 @@ import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/t
 import type { StorePipeline } from "./store_pipeline.ts";
 import type { MessageProps } from "../mqtt/message_props.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
-import {
-  type LightHandler,
-  LightSubscription,
-  type ProtocolHandler,
-  protocolOf,
-} from "./light_subscription.ts";
+import { type LightHandler, LightSubscription } from "./light_subscription.ts";
+import { type ProtocolInternals, protocolOf } from "./protocol_internals.ts";
 
 /** The header nats-server's MQTT puts on MQTT-originated messages: the publish QoS. */
 export const QOS_HEADER = "Nmqtt-Pub";
@@ -71,7 +67,7 @@ export class Bus {
   /** Where shared subscriptions' queue groups listen: a connection with echo (see queue()). */
   readonly #echoNc: NatsConnection;
   /** Where light subscriptions are registered; null when this nats.js does not allow them. */
-  readonly #protocol: ProtocolHandler | null;
+  readonly #protocol: ProtocolInternals | null;
   #lightHandlers = new Map<SharedMessageHandler, LightHandler>();
 
   constructor(nc: NatsConnection, readonly stores: StorePipeline, echoNc?: NatsConnection) {

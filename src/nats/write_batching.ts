@@ -1,16 +1,5 @@
 import type { NatsConnection } from "@nats-io/transport-node";
-
-/** What of the client library's protocol handler this relies on (nats.js 3.x). */
-interface ProtocolInternals {
-  outbound: {
-    length(): number;
-    size(): number;
-    fill(buf: Uint8Array, ...more: Uint8Array[]): void;
-  };
-  pendingLimit: number;
-  flushPending(): void;
-  sendCommand(cmd: string | Uint8Array, ...payloads: Uint8Array[]): void;
-}
+import { protocolOf } from "./protocol_internals.ts";
 
 const encoder = new TextEncoder();
 
@@ -25,14 +14,8 @@ const encoder = new TextEncoder();
  * code but for the deferral. A library whose internals differ is left as it is (returns false).
  */
 export function batchWrites(nc: NatsConnection): boolean {
-  const p = (nc as unknown as { protocol?: Partial<ProtocolInternals> }).protocol;
-  if (
-    !p || typeof p.sendCommand !== "function" || typeof p.flushPending !== "function" ||
-    typeof p.outbound?.fill !== "function" || typeof p.pendingLimit !== "number"
-  ) {
-    return false;
-  }
-  const protocol = p as ProtocolInternals;
+  const protocol = protocolOf(nc);
+  if (!protocol) return false;
   let scheduled = false;
   const flush = () => {
     scheduled = false;
