@@ -66,6 +66,7 @@ export function publish(packet: DecodedPublish, ctx: SessionContext): Effect[] {
  * properties and client id (for No Local), and RETAIN (for Retain As Published).
  */
 function propsOf(packet: DecodedPublish, ctx: SessionContext): MessageProps | null {
+  if (!packet.v5 && !packet.retain) return null;
   const pairs: Array<readonly [string, string]> = [];
   if (packet.v5) {
     pairs.push(...(messageProps(packet.v5.properties, ctx.now())?.pairs ?? []));

@@ -19,6 +19,24 @@ describe("serial queue", () => {
     expect(log).toEqual(["start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]);
   });
 
+  test("an item pushed while nothing waits runs at once; one pushed meanwhile waits its turn", async () => {
+    const log: string[] = [];
+    const q = new SerialQueue<string>(noFlow, {
+      run(item) {
+        log.push(item);
+        if (item === "sync") q.push("pushed while running");
+        if (item === "async") return tick().then(() => void log.push("async done"));
+      },
+    });
+    q.push("sync");
+    // The synchronous item ran inside push; what it pushed waits for it, then runs.
+    expect(log[0]).toBe("sync");
+    q.push("async");
+    q.push("after");
+    while (log.length < 5) await tick();
+    expect(log).toEqual(["sync", "pushed while running", "async", "async done", "after"]);
+  });
+
   test("keeps nothing it has run: an idle connection does not hold its CONNECT", async () => {
     const q = new SerialQueue<{ packet: Uint8Array }>(noFlow, { run() {} });
     let ref: WeakRef<object> | null = null;

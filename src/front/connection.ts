@@ -25,7 +25,8 @@ import { Liveness } from "./liveness.ts";
 import { OrderedSends } from "./ordered_sends.ts";
 import { Outbound } from "./outbound.ts";
 
-type Work = { kind: "packet"; packet: Packet } | {
+/** A packet as decoded (no wrapper: one object less per PUBLISH), or what else happened. */
+type Work = Packet | {
   kind: "violation";
   reason: string;
   /** The reason code an MQTT 5 client's DISCONNECT carries. */
@@ -87,7 +88,7 @@ export class Connection implements TransportPeer {
         const wrong = c.#aliases.resolve(packet as DecodedPublish);
         if (wrong) return void c.#queue.push({ kind: "violation", ...wrong });
       }
-      c.#queue.push({ kind: "packet", packet });
+      c.#queue.push(packet);
     }
 
     error(err: ProtocolError): void {
@@ -287,10 +288,10 @@ export class Connection implements TransportPeer {
   }
 
   #step(work: Work): void | Promise<void> {
+    if ("cmd" in work) return this.#closing ? undefined : handlePacket(work, this.#effects);
     if (work.kind === "ended") return this.#end();
     if (this.#closing) return;
-    if (work.kind === "violation") return this.#violation(work.reason, work.code);
-    return handlePacket(work.packet, this.#effects);
+    return this.#violation(work.reason, work.code);
   }
 
   #failed(packet: Packet, err: unknown): void {

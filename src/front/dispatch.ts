@@ -22,6 +22,16 @@ const HANDLERS: Partial<Record<Packet["cmd"], Handler<never>>> = {
   disconnect,
 };
 
+/** The route of each handled packet type, made once rather than per packet. */
+const HANDLE_ROUTES = new Map<Packet["cmd"], Route>(
+  Object.entries(HANDLERS).map(([cmd, handler]) => [
+    cmd as Packet["cmd"],
+    { kind: "handle", handler: handler as Handler },
+  ]),
+);
+const CONNECT_ROUTE: Route = { kind: "connect", handler: connect };
+const IGNORE_ROUTE: Route = { kind: "ignore" };
+
 /** Packets only a server sends: a client sending one breaks the protocol. */
 const SERVER_ONLY = new Set<Packet["cmd"]>(["connack", "suback", "unsuback", "pingresp"]);
 
@@ -45,7 +55,7 @@ export function route(packet: Packet, connected: boolean): Route {
   if (packet.cmd === "connect") {
     return connected
       ? { kind: "violation", reason: "Second CONNECT on one connection [MQTT-3.1.0-2]" }
-      : { kind: "connect", handler: connect };
+      : CONNECT_ROUTE;
   }
   if (packet.cmd === "auth") {
     // jetmq offers no authentication method, so no CONNECT can have started an exchange.
@@ -57,6 +67,5 @@ export function route(packet: Packet, connected: boolean): Route {
       reason: `Client sent ${packet.cmd.toUpperCase()}, a server packet`,
     };
   }
-  const handler = HANDLERS[packet.cmd];
-  return handler ? { kind: "handle", handler: handler as Handler } : { kind: "ignore" };
+  return HANDLE_ROUTES.get(packet.cmd) ?? IGNORE_ROUTE;
 }

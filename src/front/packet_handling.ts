@@ -36,13 +36,15 @@ export function handlePacket(packet: Packet, host: PacketHost): void | Promise<v
   } catch (err) {
     return host.failed(packet, err);
   }
-  if (!(out instanceof Promise) && out.every((e) => SYNC_EFFECTS.has(e.kind))) {
+  if (!(out instanceof Promise) && out.every(isSync)) {
     let wait: void | Promise<void> = undefined;
     for (const e of out) wait = applyEffect(e, host) ?? wait;
     return wait;
   }
   return handleAsync(packet, host, handler, ctx, out);
 }
+
+const isSync = (e: Effect) => SYNC_EFFECTS.has(e.kind);
 
 async function handleAsync(
   packet: Packet,

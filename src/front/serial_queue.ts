@@ -24,6 +24,20 @@ export class SerialQueue<T> {
   ) {}
 
   push(item: T): void {
+    if (!this.#running && this.#head === this.#items.length) {
+      // Nothing waits: run it now. A synchronous item (a QoS 0 PUBLISH) then costs no promise.
+      this.#running = true;
+      let pending: Promise<void> | void;
+      try {
+        pending = this.worker.run(item);
+      } catch (err) {
+        this.#running = false;
+        throw err;
+      }
+      if (pending || this.#head < this.#items.length) void this.#drain(pending);
+      else this.#running = false;
+      return;
+    }
     this.#items.push(item);
     if (!this.#paused && this.#items.length - this.#head >= PAUSE_AT) {
       this.#paused = true;
@@ -32,8 +46,10 @@ export class SerialQueue<T> {
     if (!this.#running) void this.#drain();
   }
 
-  async #drain(): Promise<void> {
+  /** Runs what waits, one at a time, after `first` (an item still running) is done. */
+  async #drain(first?: Promise<void> | void): Promise<void> {
     this.#running = true;
+    if (first) await first;
     while (this.#head < this.#items.length) {
       const item = this.#items[this.#head++] as T;
       if (this.#head > 1024) {

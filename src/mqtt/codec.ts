@@ -78,7 +78,8 @@ export class PacketDecoder {
       if (frame === 0) break;
       if (frame < 0) return;
       if (at + frame > buf.length) break;
-      this.#parseFrame(buf.subarray(at, at + frame));
+      if ((buf[at] as number) >> 4 === 3) this.#parsePublish(buf, at, at + frame);
+      else this.#parseFrame(buf.subarray(at, at + frame));
       at += frame;
     }
     // Copy the tail: it must not pin the socket's receive buffer.
@@ -118,16 +119,14 @@ export class PacketDecoder {
     return -1;
   }
 
+  /** PUBLISH, the hottest packet, decoded in place (no view of its frame made). */
+  #parsePublish(buf: Buffer, start: number, end: number): void {
+    const p = decodePublish(buf, start, end, this.#mqtt5);
+    if (typeof p === "string") this.#fail(`Malformed packet: ${p}`, Reason.malformedPacket);
+    else this.sink.packet(p, end - start);
+  }
+
   #parseFrame(frame: Buffer): void {
-    const type = (frame[0] ?? 0) >> 4;
-    if (type === 3) {
-      let header = 2;
-      while (((frame[header - 1] ?? 0) & 0x80) !== 0) header++;
-      const p = decodePublish(frame, header, this.#mqtt5);
-      if (typeof p === "string") this.#fail(`Malformed packet: ${p}`, Reason.malformedPacket);
-      else this.sink.packet(p, frame.length);
-      return;
-    }
     const ack = decodeShortAck(frame, this.#mqtt5);
     if (ack) return this.sink.packet(ack, frame.length);
     let v5: ConnectProperties | Properties | null = null;

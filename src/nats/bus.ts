@@ -50,6 +50,9 @@ const makeHeaders = (qos: QoS, stored: boolean): MsgHdrs => {
 };
 const plainHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, false));
 const storedHeaders: readonly MsgHdrs[] = [0, 1, 2].map((q) => makeHeaders(q as QoS, true));
+/** Publish options of those, made once: a message without properties allocates none. */
+const plainOptions = plainHeaders.map((headers) => ({ headers }));
+const storedOptions = storedHeaders.map((headers) => ({ headers }));
 const encoder = new TextEncoder();
 const ACK = new TextEncoder().encode("+ACK");
 const NAK = new TextEncoder().encode("-NAK");
@@ -89,9 +92,9 @@ export class Bus {
     stored = false,
     props: MessageProps | null = null,
   ): void {
-    const base = (stored ? storedHeaders : plainHeaders)[qos] as MsgHdrs;
-    const headers = props ? withProps(base, props) : base;
-    this.#nc.publish(subject, payload, { headers });
+    const options = (stored ? storedOptions : plainOptions)[qos] as { headers: MsgHdrs };
+    const headers = props ? withProps(options.headers, props) : options.headers;
+    this.#nc.publish(subject, payload, props ? { headers } : options);
     this.onLocalPublish({ subject, data: payload, qos, stored, reply: undefined, headers });
   }
 
