@@ -49,7 +49,7 @@ export function decodePublish(
   const packet: DecodedPublish = {
     cmd: "publish",
     topic,
-    payload: Buffer.from(buf.buffer, buf.byteOffset + at, end - at),
+    payload: buf.subarray(at, end),
     qos,
     dup: (flags & 0x08) !== 0,
     retain: (flags & 0x01) !== 0,

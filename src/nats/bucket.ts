@@ -1,9 +1,9 @@
-import { headers as makeHeaders } from "@nats-io/transport-node";
 import { JetStreamApiCodes, JetStreamApiError } from "@nats-io/jetstream";
 import type { KV } from "@nats-io/kv";
 import { StoreConflictError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { describeError } from "../errors.ts";
+import { encodedHeaders } from "./encoded_headers.ts";
 import {
   type JsApi,
   JsApiError,
@@ -11,6 +11,9 @@ import {
   type StoredMessage,
   WRONG_LAST_SEQUENCE,
 } from "./js_api.ts";
+
+const PURGE = ["KV-Operation", "PURGE"] as const;
+const PURGE_HEADERS = encodedHeaders(PURGE);
 
 /** The key has moved past the revision a fenced write expected. */
 export class RevisionConflict extends StoreConflictError {
@@ -76,8 +79,9 @@ export class Bucket {
   }
 
   async #write(key: string, value: Uint8Array, expected?: number): Promise<number> {
-    const h = expected === undefined ? undefined : makeHeaders();
-    h?.set("Nats-Expected-Last-Subject-Sequence", String(expected));
+    const h = expected === undefined
+      ? undefined
+      : encodedHeaders(["Nats-Expected-Last-Subject-Sequence", String(expected)]);
     try {
       return await this.api.publish(this.#subject(key), value, h);
     } catch (err) {
@@ -111,11 +115,9 @@ export class Bucket {
       }
       return;
     }
-    const h = makeHeaders();
-    h.set("KV-Operation", "PURGE");
-    if (previousSeq !== undefined) {
-      h.set("Nats-Expected-Last-Subject-Sequence", String(previousSeq));
-    }
+    const h = previousSeq === undefined
+      ? PURGE_HEADERS
+      : encodedHeaders(PURGE, ["Nats-Expected-Last-Subject-Sequence", String(previousSeq)]);
     const seq = await this.api.publish(subject, new Uint8Array(0), h).catch((err) => {
       if (err instanceof JsApiError && err.errCode === WRONG_LAST_SEQUENCE) {
         throw new RevisionConflict(this.name, key, previousSeq ?? 0);

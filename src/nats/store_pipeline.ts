@@ -1,5 +1,4 @@
 import {
-  headers as makeHeaders,
   type Msg,
   type MsgHdrs,
   type NatsConnection,
@@ -7,6 +6,7 @@ import {
 } from "@nats-io/transport-node";
 import { StoreError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { withHeader } from "./encoded_headers.ts";
 import { INBOX_PREFIX } from "./names.ts";
 
 interface Waiting {
@@ -27,26 +27,10 @@ export interface StoreRetry {
 }
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
-/** The library's header set encodes itself to its wire form; its exported type does not say so. */
-type WireHeaders = MsgHdrs & { encode(): Uint8Array };
-
-/**
- * `base` and a Nats-Msg-Id, as the bytes that go on the wire: the base's wire form (encoded once
- * for the shared QoS header sets) with one more line, instead of a header set built, checked and
- * encoded again for every store.
- */
+/** `base` with the store's message id: what JetStream drops a second store of. */
 function withMsgId(base: MsgHdrs, msgId: string): MsgHdrs {
-  const wire = (base as WireHeaders).encode();
-  // "NATS/1.0\r\nK: V\r\n\r\n": the new line goes before the final empty one.
-  const line = encoder.encode(`Nats-Msg-Id: ${msgId}\r\n\r\n`);
-  const bytes = new Uint8Array(wire.length - 2 + line.length);
-  bytes.set(wire.subarray(0, wire.length - 2));
-  bytes.set(line, wire.length - 2);
-  const headers = makeHeaders() as WireHeaders;
-  headers.encode = () => bytes;
-  return headers;
+  return withHeader(base, "Nats-Msg-Id", msgId);
 }
 const FIRST_BACKOFF_MS = 100;
 const LONGEST_BACKOFF_MS = 2_000;
