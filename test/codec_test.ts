@@ -169,6 +169,41 @@ describe("codec", () => {
     }
   });
 
+  test("DISCONNECT and PINGREQ decode to what mqtt-packet gives, for 3.1.1 and MQTT 5", () => {
+    const v5Connect = mqttPacket.generate({
+      cmd: "connect",
+      protocolId: "MQTT",
+      protocolVersion: 5,
+      clientId: "c5",
+      clean: true,
+      keepalive: 30,
+    });
+    for (const [version, connect] of [[4, connectBytes], [5, v5Connect]] as const) {
+      const sent = [
+        { cmd: "pingreq" },
+        { cmd: "disconnect" },
+        // MQTT 5 with a reason (a longer packet): the general parser's.
+        ...(version === 5 ? [{ cmd: "disconnect", reasonCode: 0x04 }] : []),
+      ] as Packet[];
+      const { d, packets, errors } = decoder();
+      d.push(connect);
+      for (const p of sent) d.push(mqttPacket.generate(p, { protocolVersion: version }));
+      expect(errors).toEqual([]);
+      const pick = (p: Packet) => ({
+        cmd: p.cmd,
+        reasonCode: (p as { reasonCode?: number }).reasonCode,
+      });
+      const expected = sent.map((p) => {
+        const parser = mqttPacket.parser({ protocolVersion: version });
+        let out: Packet | null = null;
+        parser.on("packet", (x) => (out = x));
+        parser.parse(mqttPacket.generate(p, { protocolVersion: version }));
+        return pick(out as unknown as Packet);
+      });
+      expect(packets.slice(1).map(pick)).toEqual(expected);
+    }
+  });
+
   test("a PUBLISH topic that is not UTF-8, or a QoS 1 packet id of 0, is malformed [MQTT-1.5.3-1] [MQTT-2.3.1-1]", () => {
     for (const bytes of [[0x30, 5, 0, 2, 0xc3, 0x28, 0x41], [0x32, 5, 0, 1, 0x61, 0, 0]]) {
       const { d, errors } = decoder();

@@ -16,3 +16,16 @@ export function decodeShortAck(frame: Uint8Array, mqtt5: boolean): Packet | null
   // As mqtt-packet gives them: MQTT 5's left-out reason is success.
   return (mqtt5 ? { cmd, messageId, reasonCode: 0 } : { cmd, messageId }) as Packet;
 }
+
+/**
+ * DISCONNECT and PINGREQ without a body (every one from an MQTT 3.1.1 client, a normal
+ * DISCONNECT from an MQTT 5 one), as mqtt-packet gives them; null for any other frame. Every
+ * connection ends with one and an idle one sends the other: the general parser costs more
+ * than the rest of their handling.
+ */
+export function decodeEmptyPacket(frame: Uint8Array, mqtt5: boolean): Packet | null {
+  if (frame.length !== 2 || frame[1] !== 0) return null;
+  if (frame[0] === 0xc0) return { cmd: "pingreq" };
+  if (frame[0] !== 0xe0) return null;
+  return mqtt5 ? { cmd: "disconnect", reasonCode: 0 } : { cmd: "disconnect" };
+}

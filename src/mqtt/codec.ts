@@ -3,7 +3,7 @@ import type { IConnectPacket, Packet } from "mqtt-packet";
 import { ProtocolError } from "../errors.ts";
 import { type ConnectProperties, readConnectFrame } from "./connect_frame.ts";
 import { decodePublish } from "./publish_decoder.ts";
-import { decodeShortAck } from "./ack_decoder.ts";
+import { decodeEmptyPacket, decodeShortAck } from "./ack_decoder.ts";
 import { Reason } from "./reason_codes.ts";
 import {
   decodeProperties,
@@ -127,7 +127,7 @@ export class PacketDecoder {
   }
 
   #parseFrame(frame: Buffer): void {
-    const ack = decodeShortAck(frame, this.#mqtt5);
+    const ack = decodeShortAck(frame, this.#mqtt5) ?? decodeEmptyPacket(frame, this.#mqtt5);
     if (ack) return this.sink.packet(ack, frame.length);
     let v5: ConnectProperties | Properties | null = null;
     if (frame[0] === 0x10) {
