@@ -25,4 +25,11 @@ describe("encoded headers", () => {
     lib.set("Nats-Msg-Id", "abc.7");
     expect(wire(withHeader(base, "Nats-Msg-Id", "abc.7"))).toBe(wire(lib));
   });
+
+  test("read as a header set, it is an empty one, not an error", () => {
+    const h = encodedHeaders(["KV-Operation", "PURGE"]);
+    expect(h.get("KV-Operation")).toBe("");
+    expect(h.has("KV-Operation")).toBe(false);
+    expect(h.hasError).toBe(false);
+  });
 });

@@ -7,13 +7,19 @@ const encoder = new TextEncoder();
  * `encode()`, and building one (a Map, a canonical form of each key, then the encoding) costs
  * more than the write it goes with; the header sets of jetmq's own writes (a KV compare-and-set,
  * a store's message id) are only ever published, never read, so they are made as bytes. It
- * inherits the library's methods, so what else reads it finds a header set, though an empty one.
+ * inherits the library's methods; anything that reads it that way finds it empty, and what is
+ * set on it that way is lost.
  */
 class EncodedHeaders {
   constructor(readonly bytes: Uint8Array) {}
 
   encode(): Uint8Array {
     return this.bytes;
+  }
+
+  /** The library's methods keep the set here. */
+  get headers(): Map<string, string[]> {
+    return new Map();
   }
 }
 Object.setPrototypeOf(EncodedHeaders.prototype, Object.getPrototypeOf(headers()));
