@@ -225,3 +225,24 @@ export const publishBytes = (
   qos: 0 | 1 | 2,
   id = 0,
 ): Uint8Array => encodePublish(te.encode(topic), payload, qos, false, false, id);
+
+/**
+ * `count` clients connect, do `each` (subscribe, say) and go, before a memory measurement: the
+ * broker has then compiled the code they run and made its pools, and what the clients measured
+ * next add to its RSS is what they cost, not what its first client costs. Few enough that the
+ * memory they leave behind to reuse is small beside what is measured.
+ */
+export async function warmUp(
+  port: number,
+  count = 100,
+  each: (client: BenchClient, i: number) => Promise<unknown> = async () => {},
+): Promise<void> {
+  const clients = await Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const c = await BenchClient.connect(port);
+      await each(c, i);
+      return c;
+    }),
+  );
+  for (const c of clients) c.close();
+}

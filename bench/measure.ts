@@ -5,6 +5,12 @@ export interface Scenario {
   readonly name: string;
   /** Metric name → "higher" or "lower" is better; the order is the table's. */
   readonly metrics: Readonly<Record<string, "higher" | "lower">>;
+  /**
+   * Runs on a broker started for it alone. Memory per connection is measured as the growth of
+   * the broker's RSS, and a broker that ran the other scenarios first may still be giving their
+   * memory back meanwhile (nats-server's MQTT came out at -13,869 B per client after them).
+   */
+  readonly fresh?: boolean;
   run(port: number, pid: number): Promise<Metrics | null>;
 }
 

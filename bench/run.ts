@@ -15,7 +15,7 @@ import { ownTopics } from "./scenarios/subscribed.ts";
 import { manyIdle } from "./scenarios/many_idle.ts";
 import { sharedGroup } from "./scenarios/shared.ts";
 import { disconnectStorm } from "./scenarios/disconnect_storm.ts";
-import { startTarget, type TargetName } from "./targets.ts";
+import { startTarget, type Target, type TargetName } from "./targets.ts";
 
 const SCENARIOS: Scenario[] = [
   fanIn,
@@ -49,6 +49,21 @@ const scenarios = SCENARIOS.filter((s) =>
   !only || s.name.toLowerCase().includes(only.toLowerCase())
 );
 
+/** Runs `s` on `target`, or on a broker of its own (stopped after) when `target` is null. */
+async function runOn(
+  target: Target | null,
+  name: TargetName,
+  s: Scenario,
+): Promise<Metrics | null> {
+  if (target) return await s.run(target.port, target.pid);
+  const own = await startTarget(name);
+  try {
+    return await s.run(own.port, own.pid);
+  } finally {
+    await own.stop();
+  }
+}
+
 /** results[scenario][target][metric] = one value per repeat */
 const results: Record<string, Record<string, Record<string, number[]>>> = {};
 
@@ -59,7 +74,7 @@ for (let r = 0; r < repeats; r++) {
     const target = await startTarget(name);
     try {
       for (const s of scenarios) {
-        const m: Metrics | null = await s.run(target.port, target.pid).catch((err) => {
+        const m: Metrics | null = await runOn(s.fresh ? null : target, name, s).catch((err) => {
           process.stderr.write(
             `${name} / ${s.name}: ${err instanceof Error ? err.message : err}\n`,
           );

@@ -1,4 +1,4 @@
-import { BenchClient } from "../client.ts";
+import { BenchClient, warmUp } from "../client.ts";
 import { type Metrics, type Scenario } from "../measure.ts";
 import { settledRssOf } from "../targets.ts";
 
@@ -8,7 +8,9 @@ const CONCURRENCY = 100;
 export const idleConnections: Scenario = {
   name: "5,000 idle clean connections",
   metrics: { "connects/s": "higher", "RSS/conn B": "lower" },
+  fresh: true,
   async run(port, pid): Promise<Metrics> {
+    await warmUp(port);
     const before = await settledRssOf(pid);
     const clients: BenchClient[] = [];
     const start = performance.now();

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { warmUp } from "../client.ts";
 import { type Metrics, type Scenario } from "../measure.ts";
 import { settledRssOf } from "../targets.ts";
 
@@ -12,7 +13,9 @@ const PER_WORKER = 9_500;
 export const manyIdle: Scenario = {
   name: "19,000 idle connections",
   metrics: { "connects/s": "higher", "RSS/conn B": "lower" },
+  fresh: true,
   async run(port, pid): Promise<Metrics> {
+    await warmUp(port);
     const before = await settledRssOf(pid);
     const start = performance.now();
     const workers = Array.from(

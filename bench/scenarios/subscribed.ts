@@ -1,4 +1,4 @@
-import { BenchClient, publishBytes } from "../client.ts";
+import { BenchClient, publishBytes, warmUp } from "../client.ts";
 import { type Metrics, runId, type Scenario, settle } from "../measure.ts";
 import { settledRssOf } from "../targets.ts";
 
@@ -13,8 +13,10 @@ const CONCURRENCY = 100;
 export const ownTopics: Scenario = {
   name: "5,000 clients on their own topics",
   metrics: { "RSS/client B": "lower", "one each ms": "lower" },
+  fresh: true,
   async run(port, pid): Promise<Metrics> {
     const run = runId();
+    await warmUp(port, 100, (c, i) => c.subscribe(`own/${run}/warm/${i}`, 0));
     const before = await settledRssOf(pid);
     const clients: BenchClient[] = [];
     let received = 0;
