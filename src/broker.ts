@@ -207,8 +207,9 @@ export async function startBroker(
   const leaseKeeper = await keepLease(deps.leases, config.leaseTtlMs, instanceCtx);
   const willTimers = await keepWillTimers(deps.leases, instanceCtx);
   const idleCollection = keepIdleCollection(rt.collectGarbage, ilog);
+  const ended = (conn: Connection) => connections.delete(conn);
   const listeners = await openListeners(config, rt, ilog, (transport) => {
-    const conn = new Connection(transport, deps, (ended) => connections.delete(ended));
+    const conn = new Connection(transport, deps, ended);
     connections.add(conn);
     stats.connectionsTotal++;
     return conn;

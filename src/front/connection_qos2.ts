@@ -24,16 +24,16 @@ export class ConnectionQos2 implements Qos2Port {
   /** Over the bound once: every hold goes to KV from then on, so duplicates are found there. */
   #inStore = false;
 
-  /** Where this connection's overflow is kept in KV. */
-  readonly #storeKey: string;
-
   constructor(
     readonly store: Qos2Port,
-    sessionKey: string,
-    connectionId: string,
+    readonly sessionKey: string,
+    readonly connectionId: string,
     readonly maxBytes = MAX_HELD_BYTES,
-  ) {
-    this.#storeKey = `${sessionKey}-${connectionId}`;
+  ) {}
+
+  /** Where this connection's overflow is kept in KV (made when needed: most never overflow). */
+  get #storeKey(): string {
+    return `${this.sessionKey}-${this.connectionId}`;
   }
 
   hold(_key: string, packetId: number, message: HeldMessage): Promise<boolean> {

@@ -25,7 +25,8 @@ export class Outbound {
   #blocked = false;
   #ending = false;
   #closed = false;
-  #waiters: Array<() => void> = [];
+  /** Who waits for the reader (made for the first: most connections never have one). */
+  #waiters: Array<() => void> | null = null;
   dropped = 0;
 
   constructor(
@@ -53,12 +54,12 @@ export class Outbound {
     }
     this.#pending.push(bytes);
     this.#pendingBytes += bytes.length;
-    if (!this.#blocked && this.#pendingBytes >= Math.min(WRITE_AT, this.maxPending)) this.#flush();
+    if (!this.#blocked && this.#pendingBytes >= Math.min(WRITE_AT, this.maxPending)) this.flush();
     else if (!this.#scheduled && !this.#blocked) {
       this.#scheduled = true;
       // After this turn's I/O callbacks and promise reactions: PUBACKs resolved one by one
       // and messages fanned out of one NATS read all leave in one write.
-      setImmediate(this.#flush);
+      setImmediate(flushLater, this);
     }
     return true;
   }
@@ -66,13 +67,13 @@ export class Outbound {
   /** Resolves when the client is reading: nothing refused by the socket is waiting. */
   writable(): Promise<void> {
     if (!this.#blocked || this.#closed) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push(resolve));
+    return new Promise((resolve) => (this.#waiters ??= []).push(resolve));
   }
 
   /** The socket can take more. */
   drain(): void {
     this.#blocked = false;
-    this.#flush();
+    this.flush();
   }
 
   /** Ends the socket once what is pending is written; `discard` drops it first. */
@@ -86,7 +87,8 @@ export class Outbound {
     if (this.#pendingBytes === 0) this.#finish();
   }
 
-  #flush = (): void => {
+  /** Writes what is pending, if the socket takes it (at the end of a turn: see `flushLater`). */
+  flush(): void {
     this.#scheduled = false;
     if (this.#blocked || this.#closed || this.#pendingBytes === 0) return;
     const chunk = this.#pending.length === 1
@@ -107,11 +109,12 @@ export class Outbound {
     }
     if (this.#ending) this.#finish();
     this.#wake();
-  };
+  }
 
   #wake(): void {
     const waiters = this.#waiters;
-    this.#waiters = [];
+    if (!waiters) return;
+    this.#waiters = null;
     for (const w of waiters) w();
   }
 
@@ -121,4 +124,9 @@ export class Outbound {
     this.transport.end();
     this.#wake();
   }
+}
+
+/** The end-of-turn write, one function for every connection. */
+function flushLater(out: Outbound): void {
+  out.flush();
 }

@@ -5,12 +5,19 @@ import { PrefaceBuffer } from "../preface_buffer.ts";
 import type { Accept, Listener, ListenOptions, Transport, TransportPeer } from "../types.ts";
 import { bunTls } from "./tls.ts";
 
-interface SocketData {
-  peer: TransportPeer | null;
-  /** Until the preface is read (PROXY protocol). */
-  gate: PrefaceBuffer | null;
-  timer: ReturnType<typeof setTimeout> | null;
+/** A connection still reading its preface (PROXY protocol), and then its peer. */
+class Prefaced {
+  peer: TransportPeer | null = null;
+  constructor(
+    public gate: PrefaceBuffer | null,
+    readonly timer: ReturnType<typeof setTimeout>,
+  ) {}
 }
+
+/** The peer itself when there is no preface: nothing more is made per connection. */
+type SocketData = TransportPeer | Prefaced | null;
+
+const peerOf = (d: SocketData): TransportPeer | null => d instanceof Prefaced ? d.peer : d;
 
 /**
  * MQTT over TCP, or TLS, with Bun.listen: a thin adapter from Bun's socket to a Transport. TLS
@@ -24,40 +31,41 @@ export function listenTcp(options: ListenOptions, accept: Accept): Promise<Liste
     hostname: options.host,
     port: options.port,
     tls: bunTls(tls),
-    data: { peer: null, gate: null, timer: null },
+    data: null,
     socket: {
       open(socket) {
         // No setNoDelay: Bun's accepted sockets have TCP_NODELAY already (one system call less).
         const peer = withPort(socket.remoteAddress, socket.remotePort ?? 0);
         if (!preface) {
-          socket.data = { peer: accept(tcpTransport(socket, kind, peer)), gate: null, timer: null };
+          socket.data = accept(tcpTransport(socket, kind, peer));
           return;
         }
         const timer = setTimeout(() => socket.end(), preface.timeoutMs);
-        socket.data = { peer: null, gate: new PrefaceBuffer(preface, peer), timer };
+        socket.data = new Prefaced(new PrefaceBuffer(preface, peer), timer);
       },
       data(socket, chunk) {
         const d = socket.data;
+        if (!(d instanceof Prefaced)) return d?.receive(chunk);
         if (d.peer) return d.peer.receive(chunk);
         const done = d.gate?.push(chunk);
         if (!done || !d.gate) return;
         const peer = d.gate.peerAddress;
         d.gate = null;
-        if (d.timer) clearTimeout(d.timer);
+        clearTimeout(d.timer);
         if ("refuse" in done.decision) return void socket.end();
         const remote = done.decision.remoteAddress ?? peer;
         d.peer = accept(tcpTransport(socket, kind, remote, remote === peer ? undefined : peer));
         if (done.rest.length > 0) d.peer.receive(done.rest);
       },
       drain(socket) {
-        socket.data.peer?.drain();
+        peerOf(socket.data)?.drain();
       },
       close(socket) {
-        if (socket.data.timer) clearTimeout(socket.data.timer);
-        socket.data.peer?.transportClosed();
+        if (socket.data instanceof Prefaced) clearTimeout(socket.data.timer);
+        peerOf(socket.data)?.transportClosed();
       },
       error(socket) {
-        socket.data.peer?.transportClosed();
+        peerOf(socket.data)?.transportClosed();
       },
     },
   });
