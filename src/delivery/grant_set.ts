@@ -2,6 +2,8 @@ import type { Grant, QoS } from "../mqtt/session.ts";
 import { patternsOverlap, receives } from "../mqtt/subject_match.ts";
 import { SmallMap } from "./small_map.ts";
 
+const NONE_STORED: ReadonlyMap<string, QoS> = new SmallMap<string, QoS>();
+
 /** Past this many subjects, overlaps are assumed rather than looked for. */
 const OVERLAP_CHECK_LIMIT = 64;
 
@@ -17,8 +19,11 @@ export class GrantSet {
   #anyOptions = false;
   /** Plain subject → highest QoS granted on it. */
   #patternQos = new SmallMap<string, QoS>();
-  /** Consumer subject of the stored (persistent QoS 1/2) grants → highest QoS granted on it. */
-  #storedQos = new SmallMap<string, QoS>();
+  /**
+   * Consumer subject of the stored (persistent QoS 1/2) grants → highest QoS granted on it; the
+   * shared empty map while there are none (a clean session never has any).
+   */
+  #storedQos: ReadonlyMap<string, QoS> = NONE_STORED;
   #overlapping = false;
   #anyShared = false;
 
@@ -112,7 +117,7 @@ export class GrantSet {
   #recompute(): SubjectChanges {
     const before = this.#patternQos;
     this.#patternQos = new SmallMap();
-    this.#storedQos = new SmallMap();
+    let stored: SmallMap<string, QoS> | null = null;
     let shared = 0;
     for (const g of this.#grants.values()) {
       // Shared subscriptions are delivered apart (SharedSubscriptions): one member each.
@@ -122,9 +127,10 @@ export class GrantSet {
       }
       for (const s of g.subjects) {
         raise(this.#patternQos, s, g.qos);
-        if (g.stored) raise(this.#storedQos, s, g.qos);
+        if (g.stored) raise(stored ??= new SmallMap(), s, g.qos);
       }
     }
+    this.#storedQos = stored ?? NONE_STORED;
     this.#overlapping = anyOverlap([...this.#patternQos.keys()]);
     this.#anyOptions = [...this.#grants.values()].some((g) => !g.share && g.options !== undefined);
     this.#anyShared = shared > 0;
