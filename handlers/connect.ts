@@ -8,6 +8,7 @@ import {
   type Grant,
   type Identity,
   NEVER_EXPIRES,
+  type QoS,
   type SessionRecord,
   type SessionRef,
 } from "../src/mqtt/session.ts";
@@ -19,6 +20,12 @@ import { close, type Effect, type HandlerContext, send, violation } from "./type
 
 /** A client id taken over again within this time of its last takeover is flapping: it waits. */
 export const FLAP_WINDOW_MS = 1000;
+
+/**
+ * The subscriptions of a new record, one object for all: records are never changed in place
+ * (SUBSCRIBE writes a copy), and a connection's record stays in memory while it lasts.
+ */
+const NO_SUBSCRIPTIONS: Record<string, QoS> = Object.freeze({});
 
 /** A CONNECT as the decoder gives it: MQTT 5 properties checked and decoded by jetmq. */
 export type ConnectPacket = IConnectPacket & { readonly props?: Properties };
@@ -76,7 +83,7 @@ export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promi
       clientId,
       clean,
       protocolVersion,
-      subscriptions: resumed ? previous.subscriptions : {},
+      subscriptions: resumed ? previous.subscriptions : NO_SUBSCRIPTIONS,
       owner: { instance: ctx.instanceId, connection: ctx.connectionId },
       connectedAt: new Date(now).toISOString(),
       takeoverAt: previous?.owner ? new Date(now).toISOString() : null,

@@ -3,6 +3,8 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Config } from "./config.ts";
 import { Fanout } from "./delivery/fanout.ts";
 import { Connection } from "./front/connection.ts";
+import { LinkedSet } from "./front/linked_set.ts";
+import type { OpenConnections } from "./monitor/views.ts";
 import { type ConnectionDeps, handlerContext, limitsOf } from "./front/connection_deps.ts";
 import { AuthContext } from "./auth/auth_context.ts";
 import { Registry } from "./front/registry.ts";
@@ -45,7 +47,7 @@ export interface Broker {
   readonly monitorPort: number;
   readonly natsUrl: string;
   readonly stats: Stats;
-  connections(): ReadonlySet<Connection>;
+  connections(): OpenConnections;
   /** Distinct NATS subscriptions held for local MQTT subscriptions. */
   natsSubscriptionCount(): number;
   /** Reads the users file again (SIGHUP); open connections keep going. */
@@ -98,7 +100,7 @@ export async function startBroker(
   const instanceId = crypto.randomUUID().replaceAll("-", "").slice(0, 12);
   const ilog = log.child({ instance: instanceId });
   const stats = new Stats();
-  const connections = new Set<Connection>();
+  const connections = new LinkedSet<Connection>();
   let nc: NatsConnection | null = null;
   let fanout: Fanout | null = null;
   let store: StoreHandles | null = null;
@@ -192,7 +194,7 @@ export async function startBroker(
       config,
       new ShareGroups(store.shares, store.jsm, config, { forMs: config.storeRetryMs, log: ilog }),
     ),
-    retained: new RetainedStore(store.js, store.jsm, cache),
+    retained: new RetainedStore(store.js, store.jsm, store.api, cache),
     leases: new Leases(store.instances, store.wills),
     qos2: new Qos2Store(store.qos2In, store.qos2Out, { forMs: config.storeRetryMs, log: ilog }),
     takeovers,

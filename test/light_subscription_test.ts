@@ -20,7 +20,7 @@ function light(nc: NatsConnection, subject: string) {
   const got: string[] = [];
   const sub = new LightSubscription(subject, protocol, (through: string, msg: Msg) => {
     got.push(`${through} ${msg.subject} ${msg.string()}`);
-  });
+  }, subject);
   protocol.subscribe(sub);
   return { sub, got };
 }

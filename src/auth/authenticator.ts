@@ -35,6 +35,9 @@ export interface PasswordVerifier {
 const text = (p: Uint8Array | string | undefined) =>
   p === undefined ? undefined : typeof p === "string" ? p : new TextDecoder().decode(p);
 
+/** Who a client is without a users file: one for all (an instance holds them by the thousand). */
+const EVERYONE: Identity = Object.freeze({ name: null, permissions: null, maxConnections: null });
+
 /** Checks CONNECT's credentials against the users file (or lets everyone in without one). */
 export class Authenticator {
   constructor(readonly file: UsersFile | null, readonly passwords: PasswordVerifier) {}
@@ -42,7 +45,7 @@ export class Authenticator {
   async authenticate(c: Credentials): Promise<AuthResult> {
     const file = this.file;
     if (!file) {
-      return { ok: true, identity: { name: null, permissions: null, maxConnections: null } };
+      return { ok: true, identity: EVERYONE };
     }
     const password = text(c.password);
     if (c.username === undefined && password === undefined) {

@@ -39,8 +39,10 @@ export class FanoutMessage {
   }
 }
 
+/** Who listens on one subject here, and the NATS subscription that brings its messages. */
 interface Interest {
-  readonly sub: BusSubscription;
+  readonly pattern: string;
+  sub: BusSubscription | null;
   /** One subscriber, the usual case (a device on its own topic), without a Set's ~250 bytes. */
   members: Subscriber | Set<Subscriber>;
   readonly wildcardFirst: boolean;
@@ -50,13 +52,13 @@ interface Interest {
  * Per-instance interest: one NATS subscription per distinct subject however many local
  * clients use it, each message encoded once and handed to every interested subscriber.
  * Messages published by this instance are matched locally instead (see `#local`). Subscribers
- * keep their own subjects; this keeps only who listens on each.
+ * keep their own subjects; this keeps only who listens on each, in the trie that matches them
+ * (each NATS subscription carries its interest, so a message from NATS needs no lookup).
  */
 export class Fanout {
-  #bySubject = new Map<string, Interest>();
-  #trie = new SubjectTrie();
+  #interests = new SubjectTrie<Interest>();
   /** One callback for every NATS subscription: a closure each would cost memory per subject. */
-  #onBus = (subject: string, msg: BusMessage) => this.#onMessage(subject, msg);
+  #onBus = (interest: Interest, msg: BusMessage) => this.#onMessage(interest, msg);
 
   constructor(readonly bus: Bus) {
     bus.onLocalPublish = (msg) => this.#local(msg);
@@ -67,26 +69,28 @@ export class Fanout {
    * subscribers get it here, sooner and without the round trip.
    */
   #local(msg: BusMessage): void {
-    for (const pattern of this.#trie.match(msg.subject)) this.#onMessage(pattern, msg);
+    for (const interest of this.#interests.match(msg.subject)) this.#onMessage(interest, msg);
   }
 
   /** Distinct NATS subscriptions held for local clients. */
   get subjectCount(): number {
-    return this.#bySubject.size;
+    return this.#interests.size;
   }
 
   /** `subscriber` listens on `subjects` now. True when a new NATS subscription was made. */
   join(subscriber: Subscriber, subjects: Iterable<string>): boolean {
     let made = false;
     for (const subject of subjects) {
-      const interest = this.#bySubject.get(subject);
+      const interest = this.#interests.get(subject);
       if (!interest) {
-        this.#bySubject.set(subject, {
-          sub: this.bus.subscribeShared(subject, this.#onBus),
+        const fresh: Interest = {
+          pattern: subject,
+          sub: null,
           members: subscriber,
           wildcardFirst: startsWithWildcard(subject),
-        });
-        this.#trie.add(subject);
+        };
+        fresh.sub = this.bus.subscribeShared(subject, this.#onBus, fresh);
+        this.#interests.set(subject, fresh);
         made = true;
       } else if (interest.members instanceof Set) {
         interest.members.add(subscriber);
@@ -100,25 +104,26 @@ export class Fanout {
   /** `subscriber` no longer listens on `subjects`. */
   leave(subscriber: Subscriber, subjects: Iterable<string>): void {
     for (const subject of subjects) {
-      const interest = this.#bySubject.get(subject);
+      const interest = this.#interests.get(subject);
       if (!interest) continue;
       const members = interest.members;
       if (members instanceof Set) {
         members.delete(subscriber);
         if (members.size > 0) continue;
       } else if (members !== subscriber) continue;
-      interest.sub.unsubscribe();
-      this.#bySubject.delete(subject);
-      this.#trie.remove(subject);
+      interest.sub?.unsubscribe();
+      interest.sub = null;
+      this.#interests.delete(subject);
     }
   }
 
-  #onMessage(pattern: string, msg: BusMessage): void {
-    const interest = this.#bySubject.get(pattern);
-    if (!interest) return;
+  #onMessage(interest: Interest, msg: BusMessage): void {
+    // Gone since: its subscription's last messages may still come in.
+    if (interest.sub === null) return;
     const subject = msg.subject;
     if (hidesDollar(interest.wildcardFirst, subject)) return;
     const members = interest.members;
+    const pattern = interest.pattern;
     if (!(members instanceof Set)) {
       offer(members, pattern, subject, new FanoutMessage(msg));
       return;

@@ -16,9 +16,15 @@ import { disconnect, type Outgoing } from "../mqtt/packets.ts";
 import type { DecodedPublish } from "../mqtt/publish_decoder.ts";
 import type { Properties } from "../mqtt/v5_properties.ts";
 import { InboundAliases } from "./inbound_aliases.ts";
+import type { Linked } from "./linked_set.ts";
 import { Reason } from "../mqtt/reason_codes.ts";
 import type { Transport, TransportPeer } from "../runtime/types.ts";
-import { type ConnectionDeps, handlerContext, sessionContext } from "./connection_deps.ts";
+import {
+  type ConnectionDeps,
+  handlerContext,
+  sessionContext,
+  type SubscriptionLookup,
+} from "./connection_deps.ts";
 import { handlePacket, type PacketHost } from "./packet_handling.ts";
 import { SerialQueue } from "./serial_queue.ts";
 import { Liveness } from "./liveness.ts";
@@ -41,12 +47,12 @@ let nextId = 0;
  * One client connection, whatever the transport: decodes packets, runs them through handlers
  * one at a time in arrival order, applies the effects, and enforces keepalive and limits.
  */
-export class Connection implements TransportPeer {
+export class Connection implements TransportPeer, Linked<Connection> {
   /**
    * What the decoder and the effects act on, as methods on one prototype rather than closures
    * made for every connection (an instance holds tens of thousands).
    */
-  static #Parts = class implements DecoderSink, PacketHost, DeliveryOutput {
+  static #Parts = class implements DecoderSink, PacketHost, DeliveryOutput, SubscriptionLookup {
     constructor(readonly c: Connection) {}
 
     get connectionId(): string {
@@ -100,7 +106,7 @@ export class Connection implements TransportPeer {
     }
 
     sendWhenStored(pending: Promise<Packet | NotStored | null>): void | Promise<void> {
-      return this.c.#acks.add(pending);
+      return (this.c.#acks ??= new OrderedSends(this)).add(pending);
     }
 
     async close(
@@ -112,7 +118,7 @@ export class Connection implements TransportPeer {
       this.c.#graceful = graceful;
       this.c.#ending = ending ?? null;
       // Acknowledgements of what was stored go out before the connection ends.
-      await this.c.#acks.settled();
+      await this.c.#acks?.settled();
       this.c.#close(reason, { code: graceful ? undefined : code ?? Reason.unspecifiedError });
     }
 
@@ -126,6 +132,10 @@ export class Connection implements TransportPeer {
 
     delivery(): ClientDelivery | null {
       return this.c.delivery;
+    }
+
+    subscribed(filter: string): boolean {
+      return this.c.delivery?.grants.has(filter) ?? false;
     }
 
     startDelivery(): ClientDelivery | null {
@@ -184,15 +194,21 @@ export class Connection implements TransportPeer {
   #ctx: HandlerContext;
   /** Set once the session is bound: the context of every packet after CONNECT. */
   #sessionCtx: SessionContext | null = null;
-  #effects: PacketHost & DeliveryOutput;
+  #effects: PacketHost & DeliveryOutput & SubscriptionLookup;
   #decoder: PacketDecoder;
   #out: Outbound;
   #queue: SerialQueue<Work>;
-  /** Stores run concurrently, pipelined on one NATS connection; their PUBACKs keep order. */
-  #acks: OrderedSends;
+  /**
+   * Stores run concurrently, pipelined on one NATS connection; their PUBACKs keep order. Made
+   * with the first: a subscriber that never publishes at QoS 1 or 2 does not pay for it.
+   */
+  #acks: OrderedSends | null = null;
   #liveness: Liveness;
   msgsIn = 0;
   msgsOut = 0;
+  /** The instance's set of open connections links through these (linked_set.ts). */
+  linkPrev: Connection | null = null;
+  linkNext: Connection | null = null;
 
   constructor(
     readonly transport: Transport,
@@ -204,7 +220,6 @@ export class Connection implements TransportPeer {
     this.#ctx = handlerContext(deps, this.id, transport.remoteAddress, null);
     const parts = new Connection.#Parts(this);
     this.#effects = parts;
-    this.#acks = new OrderedSends(parts);
     this.#liveness = new Liveness(parts);
     this.#queue = new SerialQueue<Work>(transport, parts);
     this.#decoder = new PacketDecoder(deps.config.maxPacketSize, parts);
@@ -325,7 +340,7 @@ export class Connection implements TransportPeer {
       this.id,
       this.transport.remoteAddress,
       session,
-      (filter) => this.delivery?.grants.has(filter) ?? false,
+      this.#effects,
     );
     this.#ctx = this.#sessionCtx;
     this.#liveness.connected(session.keepalive);

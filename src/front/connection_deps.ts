@@ -8,6 +8,7 @@ import type { Bus } from "../nats/bus.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import type { Leases } from "../nats/leases.ts";
 import type { Qos2Store } from "../nats/qos2.ts";
+import type { Qos2Port } from "../../handlers/ports.ts";
 import { qos2PortFor } from "./connection_qos2.ts";
 import type { RetainedStore } from "../nats/retained.ts";
 import type { SessionStore } from "../nats/sessions.ts";
@@ -94,22 +95,62 @@ export function handlerContext(
   return ctx as HandlerContext;
 }
 
+/** What a session's context asks its connection. */
+export interface SubscriptionLookup {
+  subscribed(filter: string): boolean;
+}
+
+/** The prototypes of an instance's session contexts, made once and kept with the deps. */
+const sessionShared = new WeakMap<ConnectionDeps, { persistent: object; clean: object }>();
+
+type SessionFields = { -readonly [K in PerConnection]: unknown } & {
+  lookup: SubscriptionLookup;
+  session: SessionRef;
+};
+
+function sessionSharedOf(deps: ConnectionDeps): { persistent: object; clean: object } {
+  let protos = sessionShared.get(deps);
+  if (!protos) {
+    const base = sharedOf(deps);
+    const subscribed = {
+      value(this: SessionFields, filter: string): boolean {
+        return this.lookup.subscribed(filter);
+      },
+    };
+    protos = {
+      persistent: Object.freeze(Object.create(base, { subscribed })),
+      clean: Object.freeze(Object.create(base, {
+        subscribed,
+        // A session that ends with its connection holds its inbound QoS 2 messages there, in
+        // a port made on first use (most connections never publish at QoS 2). Defined on the
+        // context, not assigned: the instance-wide one is read-only on the frozen prototype.
+        qos2: {
+          get(this: SessionFields): Qos2Port {
+            const port = qos2PortFor(deps.qos2, this.session, this.connectionId as string);
+            Object.defineProperty(this, "qos2", { value: port });
+            return port;
+          },
+        },
+      })),
+    };
+    sessionShared.set(deps, protos);
+  }
+  return protos;
+}
+
 /** The context of a connection whose session is bound. */
 export function sessionContext(
   deps: ConnectionDeps,
   connectionId: string,
   remoteAddress: string,
   session: SessionRef,
-  subscribed: (filter: string) => boolean,
+  lookup: SubscriptionLookup,
 ): SessionContext {
-  const ctx = handlerContext(deps, connectionId, remoteAddress, session) as SessionContext & {
-    subscribed: SessionContext["subscribed"];
-  };
-  ctx.subscribed = subscribed;
-  if (session.clean) {
-    // A session that ends with its connection holds its inbound QoS 2 messages there. (Defined,
-    // not assigned: the instance-wide one is a read-only property of the frozen prototype.)
-    Object.defineProperty(ctx, "qos2", { value: qos2PortFor(deps.qos2, session, connectionId) });
-  }
-  return ctx;
+  const protos = sessionSharedOf(deps);
+  const ctx = Object.create(session.clean ? protos.clean : protos.persistent) as SessionFields;
+  ctx.connectionId = connectionId;
+  ctx.remoteAddress = remoteAddress;
+  ctx.session = session;
+  ctx.lookup = lookup;
+  return ctx as unknown as SessionContext;
 }

@@ -1,5 +1,8 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Connection } from "../front/connection.ts";
+
+/** An instance's open connections, as the views read them. */
+export type OpenConnections = Iterable<Connection> & { readonly size: number };
 import type { Stats } from "../stats.ts";
 
 /** What the monitoring views read: live numbers of this instance, nothing stored. */
@@ -9,7 +12,7 @@ export interface MonitorState {
   readonly stats: Stats;
   /** Null until start-up has connected to NATS. */
   nats(): NatsConnection | null;
-  connections(): ReadonlySet<Connection>;
+  connections(): OpenConnections;
   natsSubscriptions(): number;
   /** The instance's copy of the retained messages (RetainedCache), once it exists. */
   retainedCache?(): { entries: number; bytes: number; in_use: boolean } | null;

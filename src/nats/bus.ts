@@ -29,8 +29,8 @@ export interface BusMessage {
 
 export type BusMessageHandler = (msg: BusMessage) => void;
 
-/** A handler shared by many subscriptions: `subject` is the one the message came through. */
-export type SharedMessageHandler = (subject: string, msg: BusMessage) => void;
+/** A handler shared by many subscriptions: `tag` is the one the message came through's. */
+export type SharedMessageHandler<T> = (tag: T, msg: BusMessage) => void;
 
 export interface BusSubscription {
   unsubscribe(): void;
@@ -71,7 +71,7 @@ export class Bus {
   readonly #echoNc: NatsConnection;
   /** Where light subscriptions are registered; null when this nats.js does not allow them. */
   readonly #protocol: ProtocolInternals | null;
-  #lightHandlers = new Map<SharedMessageHandler, LightHandler>();
+  #lightHandlers = new Map<SharedMessageHandler<never>, LightHandler<never>>();
 
   constructor(nc: NatsConnection, readonly stores: StorePipeline, echoNc?: NatsConnection) {
     this.#nc = nc;
@@ -170,6 +170,7 @@ export class Bus {
         subject,
         this.#protocol,
         (_, m) => onMessage(toBusMessage(m)),
+        subject,
       );
       this.#protocol.subscribe(sub);
       return sub;
@@ -182,30 +183,30 @@ export class Bus {
   }
 
   /**
-   * Subscribes `subject` for a handler that many subscriptions share, told which subject each
-   * message came through: one callback for them all, where a closure each would cost memory
-   * per subscription (a client per topic, by the ten thousand).
+   * Subscribes `subject` for a handler that many subscriptions share, told each message's `tag`
+   * (what the subscriber needs to place it): one callback for them all, where a closure each
+   * would cost memory per subscription (a client per topic, by the ten thousand).
    */
-  subscribeShared(subject: string, onMessage: SharedMessageHandler): BusSubscription {
+  subscribeShared<T>(subject: string, onMessage: SharedMessageHandler<T>, tag: T): BusSubscription {
     const handler = this.#lightHandler(onMessage);
     // A closed or draining connection: the library's subscribe says so (it throws).
     if (this.#protocol && !this.#nc.isClosed() && !this.#nc.isDraining()) {
-      const sub = new LightSubscription(subject, this.#protocol, handler);
+      const sub = new LightSubscription(subject, this.#protocol, handler, tag);
       this.#protocol.subscribe(sub);
       return sub;
     }
     return this.#nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (!err) handler(subject, msg);
+        if (!err) handler(tag, msg);
       },
     });
   }
 
   /** One adapter per shared handler (Fanout has one), not one per subscription. */
-  #lightHandler(onMessage: SharedMessageHandler): LightHandler {
-    let handler = this.#lightHandlers.get(onMessage);
+  #lightHandler<T>(onMessage: SharedMessageHandler<T>): LightHandler<T> {
+    let handler = this.#lightHandlers.get(onMessage) as LightHandler<T> | undefined;
     if (!handler) {
-      handler = (subject, msg) => onMessage(subject, toBusMessage(msg));
+      handler = (tag, msg) => onMessage(tag, toBusMessage(msg));
       this.#lightHandlers.set(onMessage, handler);
     }
     return handler;

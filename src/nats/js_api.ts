@@ -49,14 +49,19 @@ export class JsApi {
 
   /** `$JS.API.<api>` with a JSON body; resolves to the JSON answer, throws its error. */
   async call<T>(api: string, body?: unknown): Promise<T> {
+    const answer = await this.#answer<T>(api, body);
+    if (answer.error) throw apiError(answer.error, `$JS.API.${api}`);
+    return answer;
+  }
+
+  /** The JSON answer, its error included (a status instead of one throws). */
+  async #answer<T>(api: string, body?: unknown): Promise<T & { error?: ApiErrorBody }> {
     const subject = `$JS.API.${api}`;
     const payload = body === undefined ? Empty : encoder.encode(JSON.stringify(body));
     const m = await this.requests.request(subject, payload);
     // A status instead of an answer: 503, no JetStream server is there to take the call.
     if (m.headers?.hasError) throw statusError(m, subject);
-    const answer = JSON.parse(decoder.decode(m.data)) as T & { error?: ApiErrorBody };
-    if (answer.error) throw apiError(answer.error, subject);
-    return answer;
+    return JSON.parse(decoder.decode(m.data)) as T & { error?: ApiErrorBody };
   }
 
   /** Publishes to a stream's subject; resolves to the stored sequence (the PubAck's). */
@@ -92,20 +97,20 @@ export class JsApi {
 
   /** A message by the STREAM.MSG.GET query (`seq`, `next_by_subj`, `last_by_subj`), or null. */
   async message(stream: string, query: Record<string, unknown>): Promise<StoredMessage | null> {
-    try {
-      const { message } = await this.call<{
-        message: { subject: string; seq: number; data?: string; hdrs?: string };
-      }>(`STREAM.MSG.GET.${stream}`, query);
-      return {
-        subject: message.subject,
-        seq: message.seq,
-        data: message.data ? Buffer.from(message.data, "base64") : new Uint8Array(0),
-        headers: message.hdrs ? Buffer.from(message.hdrs, "base64").toString("utf8") : "",
-      };
-    } catch (err) {
-      if (err instanceof JsApiError && err.errCode === NO_MESSAGE_FOUND) return null;
-      throw err;
-    }
+    const api = `STREAM.MSG.GET.${stream}`;
+    const answer = await this.#answer<{
+      message: { subject: string; seq: number; data?: string; hdrs?: string };
+    }>(api, query);
+    // None is a common answer (a topic without a retained message): no Error made for it.
+    if (answer.error?.err_code === NO_MESSAGE_FOUND) return null;
+    if (answer.error) throw apiError(answer.error, `$JS.API.${api}`);
+    const { message } = answer;
+    return {
+      subject: message.subject,
+      seq: message.seq,
+      data: message.data ? Buffer.from(message.data, "base64") : new Uint8Array(0),
+      headers: message.hdrs ? Buffer.from(message.hdrs, "base64").toString("utf8") : "",
+    };
   }
 }
 

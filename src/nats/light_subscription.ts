@@ -1,8 +1,8 @@
 import type { Msg } from "@nats-io/transport-node";
 import type { HeldSubscription, ProtocolInternals } from "./protocol_internals.ts";
 
-/** Handed each message with the subject it was subscribed on. */
-export type LightHandler = (subject: string, msg: Msg) => void;
+/** Handed each message with the subscription's tag (what its subscriber needs to place it). */
+export type LightHandler<T> = (tag: T, msg: Msg) => void;
 
 /**
  * A NATS subscription registered with the library's protocol handler directly (see
@@ -11,21 +11,24 @@ export type LightHandler = (subject: string, msg: Msg) => void;
  * holds one per distinct subject its clients listen on, so a device fleet listening on a topic
  * each pays that per client.
  */
-export class LightSubscription implements HeldSubscription {
+export class LightSubscription<T = string> implements HeldSubscription {
   sid = 0;
   received = 0;
-  max: number | undefined = undefined;
-  readonly queue = undefined;
+  // Both on the prototype (see the end of the file): own fields would cost every subscription
+  // 16 bytes, and the library sets `max` only as it unsubscribes.
+  declare max: number | undefined;
+  declare readonly queue: undefined;
   #closed = false;
 
   constructor(
     readonly subject: string,
     readonly protocol: ProtocolInternals,
-    readonly handler: LightHandler,
+    readonly handler: LightHandler<T>,
+    readonly tag: T,
   ) {}
 
   callback(err: Error | null, msg: Msg): void {
-    if (!err && !this.#closed) this.handler(this.subject, msg);
+    if (!err && !this.#closed) this.handler(this.tag, msg);
   }
 
   unsubscribe(): void {
@@ -49,3 +52,5 @@ export class LightSubscription implements HeldSubscription {
     return this.protocol.flush().then(forget, forget);
   }
 }
+
+Object.assign(LightSubscription.prototype, { max: undefined, queue: undefined });

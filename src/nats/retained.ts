@@ -7,7 +7,8 @@ import {
 } from "@nats-io/jetstream";
 import { RETAINED_STREAM, retainedSubject } from "./names.ts";
 import type { RetainedCache } from "./retained_cache.ts";
-import { type RetainedMessage, toRetained } from "./retained_message.ts";
+import type { JsApi } from "./js_api.ts";
+import { headersOfBlock, type RetainedMessage, toRetained } from "./retained_message.ts";
 
 export type { RetainedMessage };
 
@@ -23,6 +24,7 @@ export class RetainedStore {
   constructor(
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
+    readonly api: JsApi,
     /** This instance's bounded copy, for wildcards (see RetainedCache); null: the stream only. */
     readonly cache: RetainedCache | null = null,
   ) {}
@@ -39,10 +41,9 @@ export class RetainedStore {
     ready: () => Promise<void>,
   ): Promise<void> {
     if (!pattern.includes("*") && !pattern.includes(">")) {
-      const m = await this.jsm.streams.getMessage(RETAINED_STREAM, {
-        last_by_subj: retainedSubject(pattern),
-      });
-      if (m && m.data.length > 0) each(toRetained(m.subject, m.data, m.header));
+      // Through jetmq's own requests: the library's makes an Error for every topic without one.
+      const m = await this.api.message(RETAINED_STREAM, { last_by_subj: retainedSubject(pattern) });
+      if (m && m.data.length > 0) each(toRetained(m.subject, m.data, headersOfBlock(m.headers)));
       return;
     }
     const cached = await this.cache?.match(pattern) ?? null;

@@ -14,7 +14,7 @@ let env: HandlerEnv;
 let retained: RetainedStore;
 beforeAll(async () => {
   env = await handlerEnv();
-  retained = new RetainedStore(env.store.js, env.store.jsm);
+  retained = new RetainedStore(env.store.js, env.store.jsm, env.store.api);
 });
 afterAll(async () => {
   await env[Symbol.asyncDispose]();
