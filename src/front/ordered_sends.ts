@@ -62,13 +62,13 @@ export class OrderedSends {
   #arrived(seq: number, result: Result): void {
     const results = this.#results;
     results[seq - this.#first] = result;
-    let head = this.#head;
-    while (head < results.length && results[head] !== WAITING) {
-      const r = results[head] as Result;
-      results[head++] = null;
+    while (this.#head < results.length && results[this.#head] !== WAITING) {
+      const r = results[this.#head] as Result;
+      results[this.#head++] = null;
       if (r && "notStored" in r) this.target.notStored(r.notStored);
       else if (r) this.target.send(r);
     }
+    const head = this.#head;
     if (head === results.length) {
       this.#first += head;
       this.#head = 0;
@@ -80,8 +80,6 @@ export class OrderedSends {
       results.splice(0, head);
       this.#first += head;
       this.#head = 0;
-    } else {
-      this.#head = head;
     }
   }
 }
