@@ -29,7 +29,7 @@ export interface BusMessage {
 
 export type BusMessageHandler = (msg: BusMessage) => void;
 
-/** A handler shared by many subscriptions: `tag` is the one the message came through's. */
+/** A handler shared by many subscriptions, told the tag of the one each message came through. */
 export type SharedMessageHandler<T> = (tag: T, msg: BusMessage) => void;
 
 export interface BusSubscription {
