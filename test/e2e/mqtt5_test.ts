@@ -96,6 +96,50 @@ describe("MQTT 5", () => {
     await nc.close();
   });
 
+  test("a retained message keeps its properties for new subscribers, exact and wildcard, on either instance", async () => {
+    const base = `rp5/${uid()}`;
+    const topic = `${base}/kitchen`;
+    const properties = {
+      contentType: "text/plain",
+      userProperties: { zeta: ["1", "2"], alpha: "x" },
+    };
+    {
+      await using pub = await v5(a);
+      await pub.client.publishAsync(topic, "21.5", { qos: 1, retain: true, properties });
+    }
+    // An exact filter is one read of the stream; a wildcard one is answered by each instance's copy.
+    for (
+      const [broker, filter] of [[a, topic], [b, topic], [a, `${base}/+`], [
+        b,
+        `${base}/#`,
+      ]] as const
+    ) {
+      await using sub = await v5(broker);
+      await sub.client.subscribeAsync(filter, { qos: 1 });
+      const [m] = await sub.waitMessages(1);
+      expect(m).toMatchObject({ topic, payload: "21.5", retain: true, qos: 1 });
+      expect(m?.properties?.contentType).toBe("text/plain");
+      expect(m?.properties?.userProperties).toEqual({ zeta: ["1", "2"], alpha: "x" });
+    }
+    // An MQTT 3.1.1 subscriber gets the message without them.
+    await using old = await mqttjs(b.url);
+    await old.client.subscribeAsync(topic, { qos: 1 });
+    const [m] = await old.waitMessages(1);
+    expect(m).toMatchObject({ topic, payload: "21.5", retain: true });
+    expect(m?.properties).toBeUndefined();
+    // A topic without a retained message answers nothing, and the subscription works on.
+    await using empty = await v5(a);
+    await empty.client.subscribeAsync(`${base}/none`, { qos: 1 });
+    {
+      await using pub = await v5(b);
+      await pub.client.publishAsync(`${base}/none`, "live", { qos: 1 });
+    }
+    expect((await empty.waitMessages(1)).map((x) => [x.payload, x.retain])).toEqual([[
+      "live",
+      false,
+    ]]);
+  });
+
   test("a NATS request reaches an MQTT 5 device with a Response Topic that gets its answer back", async () => {
     const topic = `rpc/${uid()}`;
     await using device = await v5(b);
