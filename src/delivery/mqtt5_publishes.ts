@@ -17,6 +17,18 @@ export const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean
 /** Where a message's MQTT 5 properties come from: its NATS headers and reply subject. */
 export type MessageSource = Pick<BusMessage, "headers"> & { readonly reply?: string | undefined };
 
+/**
+ * A JetStream delivery as a message source: its headers without its reply (the reply is the
+ * delivery's acknowledgement, no Response Topic), read only when an MQTT 5 subscriber needs them.
+ */
+export class DeliveredSource implements MessageSource {
+  constructor(readonly m: Pick<BusMessage, "headers">) {}
+
+  get headers(): BusMessage["headers"] {
+    return this.m.headers;
+  }
+}
+
 const NO_PROPERTIES = Uint8Array.of(0);
 const EMPTY = new Uint8Array(0);
 

@@ -6,6 +6,7 @@ import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
 import type { Bus, BusMessage } from "../nats/bus.ts";
 import { MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
 import type { ClientSender } from "./client_sender.ts";
+import { DeliveredSource } from "./mqtt5_publishes.ts";
 import type { SharedReceiver } from "./shared_subscriptions.ts";
 
 /** How long a member at its Receive Maximum lets a group's message wait before it is offered again. */
@@ -57,7 +58,7 @@ export class SharedDeliveries implements SharedReceiver {
     if (hidden || !o.mayReceive(subject)) return bus.ack(reply);
     const qos = Math.min(m.qos ?? 1, grant.qos) as QoS;
     const retain = retainOf(grant, m);
-    const source = { headers: m.headers };
+    const source = new DeliveredSource(m);
     const topic = topicBytes(subject);
     if (qos === 0) {
       const bytes = o.encode(subject, topic, m.data, 0, retain, source, false, 0, grant);

@@ -9,7 +9,7 @@ import type { ClientSender } from "./client_sender.ts";
 import { isCanonical } from "./fanout.ts";
 import type { GrantSet } from "./grant_set.ts";
 import { storedPacketId } from "./in_flight.ts";
-import { isOwn } from "./mqtt5_publishes.ts";
+import { DeliveredSource, isOwn } from "./mqtt5_publishes.ts";
 
 /** What stored deliveries ask of the connection's delivery they are part of. */
 export interface DeliveryGate {
@@ -94,7 +94,7 @@ export class StoredDeliveries {
     const qos = Math.min(m.qos ?? 1, this.grants.storedQosFor(subject, consumerSubject));
     if (qos === 0) {
       // Its reply subject is JetStream's acknowledgement, no Response Topic: headers only.
-      const source = { headers: m.headers };
+      const source = new DeliveredSource(m);
       const bytes = this.send.encode(subject, topicBytes(subject), m.data, 0, retain, source);
       if (bytes) this.send.writeDroppable(bytes);
       this.deps.bus.ack(m.reply);
@@ -110,7 +110,7 @@ export class StoredDeliveries {
     const id = this.send.inFlight.takeStored(ack.streamSeq, m.reply, qos as 1 | 2);
     if (id === null) return; // JetStream sends it again after ack_wait, once the id is free
     const dup = ack.delivered > 1;
-    const source = { headers: m.headers };
+    const source = new DeliveredSource(m);
     const topic = topicBytes(subject);
     const bytes = this.send.encode(subject, topic, m.data, qos as 1 | 2, retain, source, dup, id);
     if (!bytes) {

@@ -3,6 +3,7 @@ import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/t
 import type { StorePipeline } from "./store_pipeline.ts";
 import type { MessageProps } from "../mqtt/message_props.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
+import { headerText, headerValue } from "./raw_headers.ts";
 import { type LightHandler, LightSubscription } from "./light_subscription.ts";
 import { type ProtocolInternals, protocolOf } from "./protocol_internals.ts";
 
@@ -268,16 +269,41 @@ export class Bus {
 }
 
 function toBusMessage(msg: Msg): BusMessage {
-  const h = msg.headers;
-  const q = h?.get(QOS_HEADER);
-  return {
-    subject: msg.subject,
-    data: msg.data,
-    qos: q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null,
-    stored: h?.get(STORED_HEADER) === "1",
-    reply: msg.reply,
-    headers: h,
-  };
+  const text = headerText(msg);
+  if (text === undefined) {
+    const h = msg.headers;
+    return {
+      subject: msg.subject,
+      data: msg.data,
+      qos: qosOf(h?.get(QOS_HEADER)),
+      stored: h?.get(STORED_HEADER) === "1",
+      reply: msg.reply,
+      headers: h,
+    };
+  }
+  const stored = text !== null && headerValue(text, STORED_HEADER) === "1";
+  return new FromNats(msg, text === null ? null : qosOf(headerValue(text, QOS_HEADER)), stored);
+}
+
+const qosOf = (q: string | undefined): QoS | null =>
+  q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null;
+
+/** A message from NATS whose header map is made only when something reads it. */
+class FromNats implements BusMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly reply: string | undefined;
+
+  constructor(readonly msg: Msg, readonly qos: QoS | null, readonly stored: boolean) {
+    this.subject = msg.subject;
+    this.data = msg.data;
+    this.reply = msg.reply;
+  }
+
+  /** Most deliveries never read it: an MQTT 3.1.1 subscriber gets no properties. */
+  get headers(): MsgHdrs | undefined {
+    return this.msg.headers;
+  }
 }
 
 /** Headers: the QoS ones jetmq always sends, then the message's own (MQTT 5 properties). */
