@@ -3,7 +3,8 @@ import { encodePublishV5 } from "../mqtt/v5_encode.ts";
 import { mqtt5Props } from "./mqtt5_publishes.ts";
 import { hidesDollar, receives } from "../mqtt/subject_match.ts";
 import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
-import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
+import type { Bus, BusSubscription } from "../nats/bus.ts";
+import type { BusMessage } from "../nats/bus_message.ts";
 import { SubjectTrie } from "./subject_trie.ts";
 
 /** A local receiver of messages: a connection's delivery. */

@@ -8,7 +8,7 @@ import type { ClientLimits, QoS } from "../mqtt/session.ts";
 import { encodePublishV5 } from "../mqtt/v5_encode.ts";
 import { encodeProperties, type Properties } from "../mqtt/v5_properties.ts";
 import { encodeVarint, readVarint } from "../mqtt/varint.ts";
-import type { BusMessage } from "../nats/bus.ts";
+import type { BusMessage } from "../nats/bus_message.ts";
 
 /** Published by this client (an MQTT 5 publisher says who it is): No Local's test. */
 export const isOwn = (m: Pick<BusMessage, "headers">, clientId: string): boolean =>

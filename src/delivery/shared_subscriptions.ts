@@ -1,5 +1,6 @@
 import type { Grant } from "../mqtt/session.ts";
-import type { Bus, BusMessage, BusSubscription } from "../nats/bus.ts";
+import type { Bus, BusSubscription } from "../nats/bus.ts";
+import type { BusMessage } from "../nats/bus_message.ts";
 import { shareDeliverSubject, shareQueue } from "../nats/names.ts";
 
 /** Where a connection's shared subscriptions hand their messages. */

@@ -14,8 +14,8 @@ const WRITE_AT = 64 * 1024;
 /**
  * Bytes on their way to one client. Everything written in one turn of the event loop goes to
  * the socket in one write, or one per 64 KiB: a NATS read that fans out hundreds of messages
- * costs one syscall per client, not hundreds. Bounded: past `maxPending` droppable messages (QoS 0) are dropped and counted,
- * and past four times that the reader is too slow to keep.
+ * costs one syscall per client, not hundreds. Bounded: past `maxPending` droppable messages
+ * (QoS 0) are dropped and counted, and past four times that the reader is too slow to keep.
  */
 export class Outbound {
   #pending: Uint8Array[] = [];

@@ -1,32 +1,11 @@
 import type { QoS } from "../mqtt/session.ts";
-import { headers, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { StorePipeline } from "./store_pipeline.ts";
 import type { MessageProps } from "../mqtt/message_props.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
-import { headerText, headerValue } from "./raw_headers.ts";
+import { type BusMessage, QOS_HEADER, STORED_HEADER, toBusMessage } from "./bus_message.ts";
 import { type LightHandler, LightSubscription } from "./light_subscription.ts";
 import { type ProtocolInternals, protocolOf } from "./protocol_internals.ts";
-
-/** The header nats-server's MQTT puts on MQTT-originated messages: the publish QoS. */
-export const QOS_HEADER = "Nmqtt-Pub";
-
-/**
- * On the plain-subject copy of a message jetmq also stored in JetStream: persistent sessions'
- * QoS 1/2 subscriptions get that message from their consumer and skip this copy.
- */
-export const STORED_HEADER = "Jetmq-Stored";
-
-/** A message as delivery sees it. */
-export interface BusMessage {
-  readonly subject: string;
-  readonly data: Uint8Array;
-  /** From Nmqtt-Pub; null for messages from plain NATS publishers. */
-  readonly qos: QoS | null;
-  readonly stored: boolean;
-  readonly reply: string | undefined;
-  /** Read by MQTT 5 delivery only (mqtt_headers.ts: deliveryProps). */
-  readonly headers?: MsgHdrs | undefined;
-}
 
 export type BusMessageHandler = (msg: BusMessage) => void;
 
@@ -265,44 +244,6 @@ export class Bus {
     });
     this.#nextFlush = next;
     return next;
-  }
-}
-
-function toBusMessage(msg: Msg): BusMessage {
-  const text = headerText(msg);
-  if (text === undefined) {
-    const h = msg.headers;
-    return {
-      subject: msg.subject,
-      data: msg.data,
-      qos: qosOf(h?.get(QOS_HEADER)),
-      stored: h?.get(STORED_HEADER) === "1",
-      reply: msg.reply,
-      headers: h,
-    };
-  }
-  const stored = text !== null && headerValue(text, STORED_HEADER) === "1";
-  return new FromNats(msg, text === null ? null : qosOf(headerValue(text, QOS_HEADER)), stored);
-}
-
-const qosOf = (q: string | undefined): QoS | null =>
-  q === "0" || q === "1" || q === "2" ? (Number(q) as QoS) : null;
-
-/** A message from NATS whose header map is made only when something reads it. */
-class FromNats implements BusMessage {
-  readonly subject: string;
-  readonly data: Uint8Array;
-  readonly reply: string | undefined;
-
-  constructor(readonly msg: Msg, readonly qos: QoS | null, readonly stored: boolean) {
-    this.subject = msg.subject;
-    this.data = msg.data;
-    this.reply = msg.reply;
-  }
-
-  /** Most deliveries never read it: an MQTT 3.1.1 subscriber gets no properties. */
-  get headers(): MsgHdrs | undefined {
-    return this.msg.headers;
   }
 }
 

@@ -1,4 +1,6 @@
-import type { Msg } from "@nats-io/transport-node";
+// NATS header blocks ("NATS/1.0\r\nName: value\r\n…") read as text, where the library's header
+// map would cost more than what is read.
+import { headers as natsHeaders, type Msg, type MsgHdrs } from "@nats-io/transport-node";
 
 /** How nats.js 3.x keeps a received message (`MsgImpl`): the parsed arguments and the bytes. */
 interface RawMsg {
@@ -36,4 +38,17 @@ export function headerValue(text: string, name: string): string | undefined {
   const start = at + name.length + 3;
   const end = text.indexOf("\r\n", start);
   return text.slice(start, end < 0 ? text.length : end).trim();
+}
+
+/** A stored message's header block as the library's header set, read as it reads a received one. */
+export function headersOfBlock(block: string): MsgHdrs | undefined {
+  if (!block) return undefined;
+  const h = natsHeaders();
+  const lines = block.split("\r\n");
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    const colon = line.indexOf(":");
+    if (colon > 0) h.append(line.slice(0, colon), line.slice(colon + 1).trim());
+  }
+  return h;
 }

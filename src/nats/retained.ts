@@ -8,7 +8,8 @@ import {
 import { RETAINED_STREAM, retainedSubject } from "./names.ts";
 import type { RetainedCache } from "./retained_cache.ts";
 import type { JsApi } from "./js_api.ts";
-import { headersOfBlock, type RetainedMessage, toRetained } from "./retained_message.ts";
+import { headersOfBlock } from "./raw_headers.ts";
+import { type RetainedMessage, toRetained } from "./retained_message.ts";
 
 export type { RetainedMessage };
 

@@ -1,7 +1,7 @@
 import { DeliverPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 import { RETAIN_HEADER } from "../mqtt/message_props.ts";
-import { QOS_HEADER } from "./bus.ts";
+import { QOS_HEADER } from "./bus_message.ts";
 import { describeError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { receives } from "../mqtt/subject_match.ts";

@@ -1,6 +1,6 @@
-import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import type { MsgHdrs } from "@nats-io/transport-node";
 import type { QoS } from "../mqtt/session.ts";
-import { QOS_HEADER } from "./bus.ts";
+import { QOS_HEADER } from "./bus_message.ts";
 import { RETAINED_SUBJECT_PREFIX } from "./names.ts";
 
 /** A retained message as a lookup returns it. */
@@ -26,17 +26,4 @@ export function toRetained(
     qos: q === "1" || q === "2" ? (Number(q) as QoS) : 0,
     headers,
   };
-}
-
-/** A stored message's header block as the library's header set, read as it reads a received one. */
-export function headersOfBlock(block: string): MsgHdrs | undefined {
-  if (!block) return undefined;
-  const h = natsHeaders();
-  const lines = block.split("\r\n");
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(":");
-    if (colon > 0) h.append(line.slice(0, colon), line.slice(colon + 1).trim());
-  }
-  return h;
 }

@@ -28,10 +28,6 @@ export interface StoreRetry {
 
 const decoder = new TextDecoder();
 
-/** `base` with the store's message id: what JetStream drops a second store of. */
-function withMsgId(base: MsgHdrs, msgId: string): MsgHdrs {
-  return withHeader(base, "Nats-Msg-Id", msgId);
-}
 const FIRST_BACKOFF_MS = 100;
 const LONGEST_BACKOFF_MS = 2_000;
 /** JetStream errors that no retry can mend: the message itself is refused. */
@@ -76,7 +72,8 @@ export class StorePipeline {
    */
   store(subject: string, payload: Uint8Array, base: MsgHdrs, msgId?: string): Promise<number> {
     const id = ++this.#next;
-    const headers = withMsgId(base, msgId ?? `${this.#ids}.${id}`);
+    // The message id is what JetStream drops a second store of.
+    const headers = withHeader(base, "Nats-Msg-Id", msgId ?? `${this.#ids}.${id}`);
     return new Promise((resolve, reject) => {
       const now = Date.now();
       this.#send(id, {
