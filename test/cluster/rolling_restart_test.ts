@@ -120,9 +120,14 @@ describe("rolling restart through HAProxy", () => {
       wills: wills.received.filter((m) => m.payload.startsWith("gone")).length,
     };
     reportFigures("rolling_restart", figures);
-    // Which clients' wills, if any: the first thing to know when this fails.
-    expect(wills.received.filter((m) => m.payload.startsWith("gone")).map((m) => m.topic))
-      .toEqual([]);
+    // Which clients' wills, if any, and what the instances logged of those clients: the first
+    // things to know when this fails.
+    const willed = wills.received.filter((m) => m.payload.startsWith("gone")).map((m) => m.topic);
+    if (willed.length > 0) {
+      const ids = willed.map((t) => `"roll-${t.split("/")[1]}"`);
+      process.stderr.write(`${cluster.logLines(ids).join("\n")}\n`);
+    }
+    expect(willed).toEqual([]);
     expect(figures.arrived).toBe(sent);
     // With DISCONNECT: their wills go with them [MQTT-3.14.4-3], none reaches the next test.
     await Promise.all(clients.map((c) => c.client.endAsync()));

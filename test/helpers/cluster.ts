@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,8 @@ export interface LocalCluster extends AsyncDisposable {
   sh(...args: string[]): Promise<string>;
   /** The instance (1-based) serving the MQTT client `clientId`, or 0. */
   instanceOf(clientId: string): Promise<number>;
+  /** The instances' log lines that mention any of `terms`, each prefixed by its log's name. */
+  logLines(terms: readonly string[]): string[];
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,15 @@ export async function startLocalCluster(
         if ((body?.total ?? 0) > 0) return i + 1;
       }
       return 0;
+    },
+    logLines(terms) {
+      const lines: string[] = [];
+      for (const name of readdirSync(dir).filter((f) => /^jetmq-\d+\.log$/.test(f)).sort()) {
+        for (const line of readFileSync(join(dir, name), "utf8").split("\n")) {
+          if (terms.some((t) => line.includes(t))) lines.push(`${name}: ${line}`);
+        }
+      }
+      return lines;
     },
     stop,
     [Symbol.asyncDispose]: stop,
