@@ -2,12 +2,16 @@ import { describe, expect, test } from "bun:test";
 import { SerialQueue } from "../src/front/serial_queue.ts";
 
 const noFlow = { pause() {}, resume() {} };
+const unexpected = (_item: unknown, err: unknown) => {
+  throw new Error(`no item should fail here: ${err}`);
+};
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe("serial queue", () => {
   test("runs items one at a time, in order, each to completion", async () => {
     const log: string[] = [];
     const q = new SerialQueue<number>(noFlow, {
+      failedToRun: unexpected,
       async run(n) {
         log.push(`start ${n}`);
         await tick();
@@ -22,6 +26,7 @@ describe("serial queue", () => {
   test("an item pushed while nothing waits runs at once; one pushed meanwhile waits its turn", async () => {
     const log: string[] = [];
     const q = new SerialQueue<string>(noFlow, {
+      failedToRun: unexpected,
       run(item) {
         log.push(item);
         if (item === "sync") q.push("pushed while running");
@@ -38,7 +43,10 @@ describe("serial queue", () => {
   });
 
   test("keeps nothing it has run: an idle connection does not hold its CONNECT", async () => {
-    const q = new SerialQueue<{ packet: Uint8Array }>(noFlow, { run() {} });
+    const q = new SerialQueue<{ packet: Uint8Array }>(noFlow, {
+      run() {},
+      failedToRun: unexpected,
+    });
     let ref: WeakRef<object> | null = null;
     (() => {
       const item = { packet: new Uint8Array(1024) };
@@ -51,5 +59,31 @@ describe("serial queue", () => {
       Bun.gc(true);
     }
     expect(ref!.deref()).toBeUndefined();
+  });
+
+  test("an item that throws or rejects is reported, and the items after it still run (a connection's end)", async () => {
+    const ran: string[] = [];
+    const failed: string[] = [];
+    const q = new SerialQueue<string>(noFlow, {
+      run(item) {
+        ran.push(item);
+        if (item === "throws") throw new Error("sync");
+        if (item === "rejects") return tick().then(() => Promise.reject(new Error("async")));
+      },
+      failedToRun(item, err) {
+        failed.push(`${item}: ${(err as Error).message}`);
+      },
+    });
+    // Thrown while nothing waited (run inside push), then rejected while others waited.
+    q.push("throws");
+    q.push("rejects");
+    q.push("after rejects");
+    q.push("ended");
+    while (ran.length < 4) await tick();
+    expect(ran).toEqual(["throws", "rejects", "after rejects", "ended"]);
+    expect(failed).toEqual(["throws: sync", "rejects: async"]);
+    // The queue is idle again: the next item runs at once.
+    q.push("next");
+    expect(ran.at(-1)).toBe("next");
   });
 });

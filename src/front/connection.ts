@@ -79,6 +79,17 @@ export class Connection implements TransportPeer, Linked<Connection> {
       this.c.#failed(packet, err);
     }
 
+    failedToRun(work: Work, err: unknown): void {
+      if ("cmd" in work) return this.c.#failed(work, err);
+      this.c.deps.log.error("connection.failed", {
+        step: work.kind,
+        clientId: this.c.clientId,
+        connection: this.c.id,
+        ...describeError(err),
+      });
+      this.c.#close(`Internal error: ${work.kind}`, { code: Reason.implementationSpecificError });
+    }
+
     packet(packet: Packet, bytes: number): void {
       const c = this.c;
       c.msgsIn++;

@@ -8,9 +8,16 @@ export interface FlowControl {
   resume(): void;
 }
 
+/** What runs the items; an item that throws or rejects is handed to `failedToRun`. */
+export interface QueueWorker<T> {
+  run(item: T): Promise<void> | void;
+  failedToRun(item: T, err: unknown): void;
+}
+
 /**
  * Runs items one at a time in arrival order, each to completion (awaiting it) before the next,
  * and pauses the source while too many wait: per-connection ordering without unbounded memory.
+ * An item that fails does not stop the queue: what follows (a connection's end) still runs.
  */
 export class SerialQueue<T> {
   #items: T[] = [];
@@ -20,21 +27,15 @@ export class SerialQueue<T> {
 
   constructor(
     readonly flow: FlowControl,
-    readonly worker: { run(item: T): Promise<void> | void },
+    readonly worker: QueueWorker<T>,
   ) {}
 
   push(item: T): void {
     if (!this.#running && this.#head === this.#items.length) {
       // Nothing waits: run it now. A synchronous item (a QoS 0 PUBLISH) then costs no promise.
       this.#running = true;
-      let pending: Promise<void> | void;
-      try {
-        pending = this.worker.run(item);
-      } catch (err) {
-        this.#running = false;
-        throw err;
-      }
-      if (pending || this.#head < this.#items.length) void this.#drain(pending);
+      const pending = this.#run(item);
+      if (pending || this.#head < this.#items.length) void this.#drain(item, pending);
       else this.#running = false;
       return;
     }
@@ -46,10 +47,25 @@ export class SerialQueue<T> {
     if (!this.#running) void this.#drain();
   }
 
+  /** Runs `item`; a synchronous throw is its failure. */
+  #run(item: T): Promise<void> | void {
+    try {
+      return this.worker.run(item);
+    } catch (err) {
+      this.worker.failedToRun(item, err);
+    }
+  }
+
   /** Runs what waits, one at a time, after `first` (an item still running) is done. */
-  async #drain(first?: Promise<void> | void): Promise<void> {
+  async #drain(first?: T, running?: Promise<void> | void): Promise<void> {
     this.#running = true;
-    if (first) await first;
+    if (running) {
+      try {
+        await running;
+      } catch (err) {
+        this.worker.failedToRun(first as T, err);
+      }
+    }
     while (this.#head < this.#items.length) {
       const item = this.#items[this.#head++] as T;
       if (this.#head > 1024) {
@@ -60,8 +76,13 @@ export class SerialQueue<T> {
         this.#paused = false;
         this.flow.resume();
       }
-      const pending = this.worker.run(item);
-      if (pending) await pending;
+      const pending = this.#run(item);
+      if (!pending) continue;
+      try {
+        await pending;
+      } catch (err) {
+        this.worker.failedToRun(item, err);
+      }
     }
     // Done with: an idle connection does not keep its CONNECT (and what hangs on it) forever.
     this.#items.length = 0;

@@ -7,7 +7,9 @@ export interface DrainTarget {
   readonly readiness: Readiness;
   /** Stops accepting new connections; the open ones stay. */
   stopListening(): Promise<void>;
-  connections(): Iterable<{ sendAway(reason: string, willDelayMs: number): void }>;
+  connections(): Iterable<
+    { readonly sentAway: boolean; sendAway(reason: string, willDelayMs: number): void }
+  >;
   connectionCount(): number;
 }
 
@@ -42,12 +44,20 @@ export async function drainInstance(target: DrainTarget, opts: DrainOptions): Pr
   await sleep(opts.noticeMs);
   await target.stopListening();
   const gap = 1000 / Math.max(1, opts.ratePerSecond);
-  for (const conn of [...target.connections()]) {
-    if (Date.now() > deadline) break;
-    conn.sendAway("Server draining for a restart: connect again", opts.willGraceMs);
-    await sleep(gap);
+  // Until none is left: a connection accepted before the listeners closed joins the set only
+  // once its PROXY header is read, maybe after a pass began. Left alone, it would hold the drain
+  // to its deadline, then end without its grace (a will storm in miniature).
+  while (target.connectionCount() > 0 && Date.now() < deadline) {
+    let sent = 0;
+    for (const conn of [...target.connections()]) {
+      if (conn.sentAway) continue;
+      if (Date.now() > deadline) break;
+      conn.sendAway("Server draining for a restart: connect again", opts.willGraceMs);
+      sent++;
+      await sleep(gap);
+    }
+    if (sent === 0) await sleep(20);
   }
-  while (target.connectionCount() > 0 && Date.now() < deadline) await sleep(20);
   const left = target.connectionCount();
   opts.log.info("broker.drained", { ms: Date.now() - started, connectionsLeft: left });
   return left;

@@ -88,6 +88,10 @@ describe("kill -9 of NATS nodes under load", () => {
       recoveryMs: recoveries,
     };
     reportFigures("nats_kill", figures);
+    // Who published a will, and why: the first thing to know when this fails.
+    if (figures.falseWills > 0) {
+      process.stderr.write(`${cluster.logLines(["will.published", "instance.lost"]).join("\n")}\n`);
+    }
     expect(figures.falseWills).toBe(0);
     expect(figures.arrived).toBe(sent);
     for (const b of bystanders) await b[Symbol.asyncDispose]();
