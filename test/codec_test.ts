@@ -218,4 +218,21 @@ describe("codec", () => {
       expect(Buffer.from(ours).equals(theirs)).toBe(true);
     }
   });
+
+  test("the first SUBACK leaves no table behind: an instance's heap keeps no 65,536 number buffers", () => {
+    // A process of its own: the test runner's MQTT.js shares the encoder module and its table.
+    const script = `
+      import { heapStats } from "bun:jsc";
+      import { encodePacket } from ${
+      JSON.stringify(`${import.meta.dir}/../src/mqtt/packet_encoder.ts`)
+    };
+      Bun.gc(true);
+      const before = heapStats().objectTypeCounts.Uint8Array ?? 0;
+      encodePacket({ cmd: "suback", messageId: 1, granted: [1] }, 4);
+      Bun.gc(true);
+      console.log((heapStats().objectTypeCounts.Uint8Array ?? 0) - before);`;
+    const out = Bun.spawnSync([process.execPath, "-e", script], { stderr: "pipe" });
+    expect(out.stderr.toString()).toBe("");
+    expect(Number(out.stdout.toString())).toBeLessThan(100);
+  });
 });
