@@ -45,3 +45,14 @@ test("linked set: every member is visited while each visit removes members", () 
   expect(set.size).toBe(0);
   expect([...set]).toEqual([]);
 });
+
+test("linked set: iterated in the order added, as a Set is (a drain sends the oldest away first)", () => {
+  const set = new LinkedSet<Item>();
+  const [a, b, c, d] = [new Item("a"), new Item("b"), new Item("c"), new Item("d")] as const;
+  for (const i of [a, b, c]) set.add(i);
+  set.delete(c); // the newest gone: the next one added comes after b
+  set.add(d);
+  set.delete(a);
+  set.add(a);
+  expect([...set].map((i) => i.name)).toEqual(["b", "d", "a"]);
+});

@@ -1,5 +1,4 @@
 import type { Packet } from "mqtt-packet";
-import { connectionClosed } from "../../handlers/connection_closed.ts";
 import type {
   HandlerContext,
   NotStored,
@@ -25,6 +24,7 @@ import {
   sessionContext,
   type SubscriptionLookup,
 } from "./connection_deps.ts";
+import { type Closing, endSession, logClosed } from "./connection_end.ts";
 import { handlePacket, type PacketHost } from "./packet_handling.ts";
 import { SerialQueue } from "./serial_queue.ts";
 import { Liveness } from "./liveness.ts";
@@ -126,8 +126,7 @@ export class Connection implements TransportPeer, Linked<Connection> {
       code?: number,
       ending?: SessionEnding,
     ): Promise<void> {
-      this.c.#graceful = graceful;
-      this.c.#ending = ending ?? null;
+      this.c.#closingHow = { ...this.c.#closingHow, graceful, ending: ending ?? null };
       // Acknowledgements of what was stored go out before the connection ends.
       await this.c.#acks?.settled();
       this.c.#close(reason, { code: graceful ? undefined : code ?? Reason.unspecifiedError });
@@ -193,15 +192,14 @@ export class Connection implements TransportPeer, Linked<Connection> {
   closeReason: string | null = null;
   /** A drain is sending this connection away. */
   sentAway = false;
-  #graceful = false;
   /** MQTT 5 topic aliases the client set on this connection. */
   #aliases: InboundAliases | null = null;
-  #ending: SessionEnding | null = null;
   /** The protocol version packets to this client are encoded for. */
   #version = 4;
   #closing = false;
   #ended = false;
-  #willDelayMs = 0;
+  /** Set as it closes when that is more than a lost connection (see connection_end.ts). */
+  #closingHow: Closing | null = null;
   #ctx: HandlerContext;
   /** Set once the session is bound: the context of every packet after CONNECT. */
   #sessionCtx: SessionContext | null = null;
@@ -298,7 +296,7 @@ export class Connection implements TransportPeer, Linked<Connection> {
    * and its will waits `willDelayMs` for it to do so.
    */
   sendAway(reason: string, willDelayMs: number): void {
-    this.#willDelayMs = willDelayMs;
+    this.#closingHow = { ...this.#closingHow, willDelayMs };
     this.sentAway = true;
     // With a reference configured, an MQTT 5 client is told where to go (0x9C, 4.11).
     const serverReference = this.deps.config.serverReference;
@@ -391,35 +389,11 @@ export class Connection implements TransportPeer, Linked<Connection> {
   async #end(): Promise<void> {
     this.#closing = true;
     if (this.session) this.deps.auth.counts.remove(this.session.identity.name);
-    const reason = this.closeReason ?? "Connection lost";
-    try {
-      await connectionClosed({
-        reason,
-        graceful: this.#graceful,
-        ...this.#ending,
-        willDelayMs: this.#willDelayMs,
-        settled: (this.delivery?.inFlight ?? 0) === 0,
-        ...(this.session?.clean && this.delivery ? { shares: this.delivery.sharedFilters } : {}),
-      }, this.#ctx);
-    } catch (err) {
-      this.deps.log.error("handler.failed", {
-        cmd: "closed",
-        connection: this.id,
-        ...describeError(err),
-      });
-    }
+    await endSession(this, this.#closingHow, this.#ctx, this.deps.log);
     // Registered until its session is dealt with: a takeover meanwhile still finds it here,
     // and learns whether a drain sent it away.
     this.deps.registry.unbind(this);
-    this.deps.log.info("client.closed", {
-      clientId: this.clientId,
-      connection: this.id,
-      remote: this.transport.remoteAddress,
-      reason,
-      msgsIn: this.msgsIn,
-      msgsOut: this.msgsOut,
-      dropped: this.#out.dropped,
-    });
+    logClosed(this, this.deps.log);
     this.onEnded(this);
   }
 }

@@ -7,11 +7,12 @@ export interface Linked<T> {
 /**
  * The open connections of an instance: a set whose members carry its links (two fields each),
  * where a Set costs ~105 bytes per member — an instance holds them by the ten thousand.
- * Iterated over a copy: members come and go while the caller works on them (a shutdown ends
- * each one it visits).
+ * Iterated in the order added, as a Set is (a drain sends the oldest away first), over a copy:
+ * members come and go while the caller works on them (a shutdown ends each one it visits).
  */
 export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
   #head: T | null = null;
+  #tail: T | null = null;
   #size = 0;
 
   get size(): number {
@@ -19,14 +20,15 @@ export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
   }
 
   has(item: T): boolean {
-    return item.linkPrev !== null || this.#head === item;
+    return item.linkNext !== null || this.#tail === item;
   }
 
   add(item: T): void {
     if (this.has(item)) return;
-    item.linkNext = this.#head;
-    if (this.#head) this.#head.linkPrev = item;
-    this.#head = item;
+    item.linkPrev = this.#tail;
+    if (this.#tail) this.#tail.linkNext = item;
+    else this.#head = item;
+    this.#tail = item;
     this.#size++;
   }
 
@@ -36,6 +38,7 @@ export class LinkedSet<T extends Linked<T>> implements Iterable<T> {
     if (prev) prev.linkNext = next;
     else this.#head = next;
     if (next) next.linkPrev = prev;
+    else this.#tail = prev;
     item.linkPrev = null;
     item.linkNext = null;
     this.#size--;

@@ -1,9 +1,9 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Connection } from "../front/connection.ts";
+import type { Stats } from "../stats.ts";
 
 /** An instance's open connections, as the views read them. */
 export type OpenConnections = Iterable<Connection> & { readonly size: number };
-import type { Stats } from "../stats.ts";
 
 /** What the monitoring views read: live numbers of this instance, nothing stored. */
 export interface MonitorState {
