@@ -5,6 +5,24 @@
 # just those, on the runtime JETMQ_TEST_RUNTIME names (bun by default).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# Each run's output, and the logs of the local clusters its tests started, are kept on the
+# machine (the last five runs; a passing run's cluster logs are dropped), so that a run that
+# failed where nobody watched, as CI's does, can be read afterwards.
+if [ -z "${JETMQ_TEST_RUN_DIR:-}" ]; then
+  runs="${JETMQ_TEST_RUNS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/jetmq/test-runs}"
+  export JETMQ_TEST_RUN_DIR="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
+  mkdir -p "$JETMQ_TEST_RUN_DIR"
+  echo "test: this run's output and cluster logs are kept in $JETMQ_TEST_RUN_DIR"
+  ls -1d "$runs"/*/ | sort | head -n -5 | xargs -r rm -rf
+  set +e
+  bash "$0" "$@" 2>&1 | tee "$JETMQ_TEST_RUN_DIR/output.log"
+  status=${PIPESTATUS[0]}
+  set -e
+  [ "$status" = 0 ] && rm -rf "$JETMQ_TEST_RUN_DIR/clusters"
+  exit "$status"
+fi
+
 bash scripts/setup.sh --test
 bash scripts/check.sh
 out=$(mktemp)

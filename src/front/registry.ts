@@ -47,17 +47,7 @@ export class Registry<C extends Bindable = Bindable> {
     const key = conn.session?.key;
     if (key === undefined) return;
     if (this.#byKey.get(key) === conn) this.#byKey.delete(key);
-    if (conn.sentAway) {
-      const now = Date.now();
-      // Kept in insertion order, all with one lifetime: the expired ones are at the front.
-      this.#sentAway.delete(key);
-      const generation = conn.session?.generation ?? 0;
-      this.#sentAway.set(key, { generation, until: now + this.rememberMs });
-      for (const [k, v] of this.#sentAway) {
-        if (v.until >= now) break;
-        this.#sentAway.delete(k);
-      }
-    }
+    if (conn.sentAway) this.#rememberSentAway(key, conn.session?.generation ?? 0);
   }
 
   /**
@@ -73,8 +63,21 @@ export class Registry<C extends Bindable = Bindable> {
     if ((current.session?.generation ?? 0) >= generation) return false;
     this.#byKey.delete(key);
     const drained = current.sentAway;
+    // A notice asked again (its first answer was late) gets the same answer.
+    if (drained) this.#rememberSentAway(key, current.session?.generation ?? 0);
     current.takenOver();
     return drained;
+  }
+
+  #rememberSentAway(key: string, generation: number): void {
+    const now = Date.now();
+    // Kept in insertion order, all with one lifetime: the expired ones are at the front.
+    this.#sentAway.delete(key);
+    this.#sentAway.set(key, { generation, until: now + this.rememberMs });
+    for (const [k, v] of this.#sentAway) {
+      if (v.until >= now) break;
+      this.#sentAway.delete(k);
+    }
   }
 
   values(): IterableIterator<C> {

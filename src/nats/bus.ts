@@ -1,5 +1,5 @@
 import type { QoS } from "../mqtt/session.ts";
-import { headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
+import { errors, headers, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
 import type { StorePipeline } from "./store_pipeline.ts";
 import type { MessageProps } from "../mqtt/message_props.ts";
 import { messageSubject, retainedSubject } from "./names.ts";
@@ -8,6 +8,9 @@ import { type LightHandler, LightSubscription } from "./light_subscription.ts";
 import { type ProtocolInternals, protocolOf } from "./protocol_internals.ts";
 
 export type BusMessageHandler = (msg: BusMessage) => void;
+
+/** What an internal request got (see Bus.ask). */
+export type Asked = Uint8Array | "late" | "nobody";
 
 /** A handler shared by many subscriptions, told the tag of the one each message came through. */
 export type SharedMessageHandler<T> = (tag: T, msg: BusMessage) => void;
@@ -126,16 +129,17 @@ export class Bus {
   }
 
   /**
-   * Sends an internal request; the answer when it came within `timeoutMs`, null when nobody
-   * listens (no responders) or the time ran out.
+   * Sends an internal request: the answer when it came within `timeoutMs`; "late" when somebody
+   * listens but did not answer in time; "nobody" when nobody listens (no responders), or the
+   * request could not be sent.
    */
-  async ask(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array | null> {
+  async ask(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Asked> {
     const local = this.#local.get(subject);
     if (local) return local(payload);
     try {
       return (await this.#nc.request(subject, payload, { timeout: timeoutMs })).data;
-    } catch {
-      return null;
+    } catch (err) {
+      return err instanceof errors.TimeoutError ? "late" : "nobody";
     }
   }
 

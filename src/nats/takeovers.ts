@@ -14,8 +14,15 @@ export interface TakeoverNotice {
  */
 export type TakeoverAnswer = "released" | "drained" | "gone";
 
-/** How long a takeover waits for the previous owner's instance to let the session go. */
+/** How long a takeover waits for an answer to its notice. */
 export const TAKEOVER_WAIT_MS = 1000;
+
+/**
+ * How long in all a takeover asks an instance that hears its notice but does not answer in
+ * time. Such an instance is busy (a drain, a storm of reconnects), or this one is; taken for
+ * dead at once, it would make a drained client's will fire as it arrives elsewhere.
+ */
+export const TAKEOVER_PATIENCE_MS = 5000;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -43,14 +50,28 @@ export function decodeTakeover(bytes: Uint8Array): TakeoverNotice | null {
  * redelivery of unacknowledged messages goes to the new connection only.
  */
 export class Takeovers {
-  constructor(readonly bus: Bus, readonly waitMs = TAKEOVER_WAIT_MS) {}
+  constructor(
+    readonly bus: Bus,
+    readonly waitMs = TAKEOVER_WAIT_MS,
+    readonly patienceMs = TAKEOVER_PATIENCE_MS,
+  ) {}
 
-  /** Tells the holder; resolves once it let go, or it is known gone. */
+  /**
+   * Tells the holder; resolves once it let go, or it is known gone: nobody listens for it (its
+   * NATS connection ended with it), or it stayed silent for `patienceMs`. The notice may reach
+   * it more than once; a repeat gets the same answer.
+   */
   async notify(instanceId: string, key: string, generation: number): Promise<TakeoverAnswer> {
     const subject = takeoverSubject(instanceId);
-    const answer = await this.bus.ask(subject, encodeTakeover({ key, generation }), this.waitMs);
-    if (answer === null) return "gone";
-    return decoder.decode(answer) === "drained" ? "drained" : "released";
+    const notice = encodeTakeover({ key, generation });
+    const giveUpAt = Date.now() + this.patienceMs;
+    for (;;) {
+      const answer = await this.bus.ask(subject, notice, this.waitMs);
+      if (answer instanceof Uint8Array) {
+        return decoder.decode(answer) === "drained" ? "drained" : "released";
+      }
+      if (answer === "nobody" || Date.now() >= giveUpAt) return "gone";
+    }
   }
 
   /**
