@@ -104,9 +104,19 @@ export async function connect(packet: ConnectPacket, ctx: HandlerContext): Promi
 
   // Whoever held the session, on any instance, closes its connection [MQTT-3.1.4-2]; an
   // instance that is gone has no responders, so nobody waits for it.
+  const notified = Date.now();
   const answer = previous?.owner
     ? await ctx.takeovers.notify(previous.owner.instance, key, claim.generation)
     : null;
+  const waited = Date.now() - notified;
+  if (previous?.owner && (answer === "gone" || waited > ctx.takeovers.waitMs)) {
+    ctx.log.info("takeover.slow", {
+      clientId,
+      instance: previous.owner.instance,
+      answer,
+      ms: waited,
+    });
+  }
   // The connection taken over ended without DISCONNECT: its will goes out now [MQTT-3.1.2-8].
   // (nats-server drops it instead; see the README.)
   // A connection a drain was sending away ended normally for its will: the client is back.

@@ -99,10 +99,13 @@ export interface PublisherPort {
 
 /** Tells the instance holding a session that a newer connection claimed it. */
 export interface TakeoverPort {
+  /** How long one notice waits for its answer; one that took longer is worth a log line. */
+  readonly waitMs: number;
   /**
    * Resolves once that instance's connection receives nothing more: "released", or "drained"
    * when the connection was already being sent away by a drain (its will waits for the client
-   * to come back, which is now); "gone" when the instance is gone or silent.
+   * to come back, which is now); "gone" when nobody listens for the instance, or it stayed
+   * silent however often it was asked.
    */
   notify(
     instanceId: string,

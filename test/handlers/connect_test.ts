@@ -179,6 +179,33 @@ describe("connect handler", () => {
     sub.unsubscribe();
   });
 
+  test("a previous owner that answers late is asked again: a drained connection's will stays unpublished", async () => {
+    const clientId = `l-${crypto.randomUUID().slice(0, 8)}`;
+    const willTopic = `late-will/${clientId}`;
+    const wills: string[] = [];
+    const willSub = env.nc.subscribe(willTopic.replace("/", "."), {
+      callback: (_e, m) => wills.push(m.string()),
+    });
+    let notices = 0;
+    // The first notice goes unanswered, as a busy draining instance's might.
+    const sub = env.nc.subscribe(takeoverSubject("test-instance"), {
+      callback: (_e, m) => {
+        if (++notices > 1) m.respond(new TextEncoder().encode("drained"));
+      },
+    });
+    await env.nc.flush();
+    const will = { topic: willTopic, payload: Buffer.from("gone"), qos: 0 as const, retain: false };
+    bound(await connect(packet({ clientId, will }), env.ctx(null, "conn-1")));
+    bound(await connect(packet({ clientId }), env.ctx(null, "conn-2")));
+    await env.nc.flush();
+    expect(notices).toBe(2);
+    expect(wills).toEqual([]);
+    expect(env.logs.find((r) => r.event === "takeover.slow" && r.clientId === clientId))
+      .toMatchObject({ answer: "drained", instance: "test-instance" });
+    sub.unsubscribe();
+    willSub.unsubscribe();
+  });
+
   test("concurrent CONNECTs with one client id get distinct generations or wait (compare-and-set)", async () => {
     const clientId = `r-${crypto.randomUUID().slice(0, 8)}`;
     const results = await Promise.all(
