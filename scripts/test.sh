@@ -12,9 +12,11 @@ cd "$(dirname "$0")/.."
 if [ -z "${JETMQ_TEST_RUN_DIR:-}" ]; then
   runs="${JETMQ_TEST_RUNS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/jetmq/test-runs}"
   export JETMQ_TEST_RUN_DIR="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
-  mkdir -p "$JETMQ_TEST_RUN_DIR"
+  mkdir -p "$JETMQ_TEST_RUN_DIR" 2>/dev/null || JETMQ_TEST_RUN_DIR=$(mktemp -d)
   echo "test: this run's output and cluster logs are kept in $JETMQ_TEST_RUN_DIR"
-  ls -1d "$runs"/*/ | sort | head -n -5 | xargs -r rm -rf
+  # Only folders named as this script names them are ever removed.
+  { ls -1d "$runs"/[0-9]*T[0-9]*Z-[0-9]*/ 2>/dev/null || true; } | sort | head -n -5 |
+    xargs -r rm -rf
   set +e
   bash "$0" "$@" 2>&1 | tee "$JETMQ_TEST_RUN_DIR/output.log"
   status=${PIPESTATUS[0]}
