@@ -184,7 +184,7 @@ describe("connect handler", () => {
     const willTopic = `late-will/${clientId}`;
     const wills: string[] = [];
     const willSub = env.nc.subscribe(willTopic.replace("/", "."), {
-      callback: (_e, m) => wills.push(m.string()),
+      callback: (_e, m) => void wills.push(m.string()),
     });
     let notices = 0;
     // The first notice goes unanswered, as a busy draining instance's might.
