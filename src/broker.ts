@@ -168,6 +168,8 @@ export async function startBroker(
     echo: true,
   });
   const auth = new AuthContext(config, rt.passwords);
+  // What jetmq asks of JetStream on a client's behalf is tried again this long (elections).
+  const storeRetry = { forMs: config.storeRetryMs, log: ilog };
   const bus = new Bus(
     nc,
     new StorePipeline(nc, config.jsApiTimeoutMs, { retryForMs: config.storeRetryMs, log: ilog }),
@@ -186,17 +188,18 @@ export async function startBroker(
     config,
     instanceId,
     limits: limitsOf(config),
-    sessions: new SessionStore(store.sessions, { forMs: config.storeRetryMs, log: ilog }),
+    sessions: new SessionStore(store.sessions, storeRetry),
     consumers: new SessionConsumers(
       nc,
       store.jsm,
       store.api,
       config,
-      new ShareGroups(store.shares, store.jsm, config, { forMs: config.storeRetryMs, log: ilog }),
+      new ShareGroups(store.shares, store.jsm, config, storeRetry),
+      storeRetry,
     ),
     retained: new RetainedStore(store.js, store.jsm, store.api, cache),
     leases: new Leases(store.instances, store.wills),
-    qos2: new Qos2Store(store.qos2In, store.qos2Out, { forMs: config.storeRetryMs, log: ilog }),
+    qos2: new Qos2Store(store.qos2In, store.qos2Out, storeRetry),
     takeovers,
     auth,
     bus,

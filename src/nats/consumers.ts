@@ -1,6 +1,7 @@
 import type { NatsConnection } from "@nats-io/transport-node";
 import { JetStreamApiCodes, type JetStreamManager } from "@nats-io/jetstream";
 import { type ConsumerLimits, deleteDurable, ensureDurable } from "./durables.ts";
+import type { RetryOptions } from "./retry.ts";
 import { type JsApi, JsApiError } from "./js_api.ts";
 import type { ShareGroups } from "./share_groups.ts";
 import {
@@ -34,6 +35,7 @@ export class SessionConsumers {
     readonly api: JsApi,
     readonly limits: ConsumerLimits,
     readonly shares: ShareGroups,
+    readonly retry: RetryOptions,
   ) {}
 
   joinShare(
@@ -56,16 +58,21 @@ export class SessionConsumers {
   /** Creates the consumer if missing (its queue starts now), or updates its limits. */
   ensure(key: string, subject: string): Promise<void> {
     const name = consumerName(key, subject);
-    return ensureDurable(this.jsm, {
-      name,
-      deliverSubject: deliverSubject(key, subject),
-      subject,
-    }, this.limits);
+    return ensureDurable(
+      this.jsm,
+      {
+        name,
+        deliverSubject: deliverSubject(key, subject),
+        subject,
+      },
+      this.limits,
+      this.retry,
+    );
   }
 
   /** Deletes the consumer and with it the messages only it was keeping. */
   remove(key: string, subject: string): Promise<void> {
-    return deleteDurable(this.jsm, consumerName(key, subject));
+    return deleteDurable(this.jsm, consumerName(key, subject), this.retry);
   }
 
   /**

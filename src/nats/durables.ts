@@ -7,6 +7,7 @@ import {
   type JetStreamManager,
 } from "@nats-io/jetstream";
 import { MESSAGES_STREAM, messageSubject } from "./names.ts";
+import { type RetryOptions, withRetry } from "./retry.ts";
 
 /** How long a delivery waits for its acknowledgement, and how many may wait at once. */
 export interface ConsumerLimits {
@@ -30,8 +31,19 @@ const CONSUMER_EXISTS = new Set([10013, 10105, 10148]);
 /**
  * Creates the consumer if missing — its queue starts now, explicitly acknowledged — or, when it
  * exists with other limits (the config changed since), keeps its queue and takes the new ones.
+ * Tried again through an election or a late answer (`retry`): a SUBSCRIBE then waits instead of
+ * closing its client, and a consumer made by an attempt that timed out is found by the next.
  */
-export async function ensureDurable(
+export function ensureDurable(
+  jsm: JetStreamManager,
+  d: PushDurable,
+  limits: ConsumerLimits,
+  retry: RetryOptions,
+): Promise<void> {
+  return withRetry(`consumer ${d.name}`, () => addOrUpdate(jsm, d, limits), retry);
+}
+
+async function addOrUpdate(
   jsm: JetStreamManager,
   d: PushDurable,
   limits: ConsumerLimits,
@@ -53,8 +65,19 @@ export async function ensureDurable(
   }
 }
 
-/** Deletes the consumer, and with it the messages only it was keeping; gone already is fine. */
-export async function deleteDurable(jsm: JetStreamManager, name: string): Promise<void> {
+/**
+ * Deletes the consumer, and with it the messages only it was keeping; gone already is fine (as
+ * after an attempt that timed out), so it is tried again like `ensureDurable`.
+ */
+export function deleteDurable(
+  jsm: JetStreamManager,
+  name: string,
+  retry: RetryOptions,
+): Promise<void> {
+  return withRetry(`consumer ${name} removal`, () => deleteIfThere(jsm, name), retry);
+}
+
+async function deleteIfThere(jsm: JetStreamManager, name: string): Promise<void> {
   try {
     await jsm.consumers.delete(MESSAGES_STREAM, name);
   } catch (err) {

@@ -28,6 +28,12 @@ export function isTransient(err: unknown): boolean {
   return err instanceof JetStreamApiError && TRANSIENT_CODES.has(err.code);
 }
 
+/** How long a repeatable call is tried again through transient failures, and where that is said. */
+export interface RetryOptions {
+  readonly forMs: number;
+  readonly log: Logger;
+}
+
 /**
  * Runs `attempt` until it succeeds, trying again with backoff while its failures are transient
  * (an election) and for at most `forMs`. The attempt must be safe to repeat (a KV put, a create
@@ -36,7 +42,7 @@ export function isTransient(err: unknown): boolean {
 export async function withRetry<T>(
   what: string,
   attempt: () => Promise<T>,
-  opts: { readonly forMs: number; readonly log: Logger },
+  opts: RetryOptions,
 ): Promise<T> {
   const started = Date.now();
   for (let tries = 1;; tries++) {

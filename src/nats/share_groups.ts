@@ -1,6 +1,5 @@
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { type ConsumerLimits, deleteDurable, ensureDurable } from "./durables.ts";
-import type { Logger } from "../log.ts";
 import { type Bucket, isConflict } from "./bucket.ts";
 import {
   shareConsumerName,
@@ -10,7 +9,7 @@ import {
   shareIndexPrefix,
   shareQueue,
 } from "./names.ts";
-import { withRetry } from "./retry.ts";
+import { type RetryOptions, withRetry } from "./retry.ts";
 
 /** A shared subscription's group as kept in JetStream. */
 export interface ShareGroupRecord {
@@ -42,7 +41,7 @@ export class ShareGroups {
     readonly bucket: Bucket,
     readonly jsm: JetStreamManager,
     readonly limits: ConsumerLimits,
-    readonly retry: { readonly forMs: number; readonly log: Logger },
+    readonly retry: RetryOptions,
   ) {}
 
   /**
@@ -187,15 +186,20 @@ export class ShareGroups {
   }
 
   #ensureConsumer(shared: string, subject: string): Promise<void> {
-    return ensureDurable(this.jsm, {
-      name: shareConsumerName(shared, subject),
-      deliverSubject: shareDeliverSubject(shared, subject),
-      deliverGroup: shareQueue(shared),
-      subject,
-    }, this.limits);
+    return ensureDurable(
+      this.jsm,
+      {
+        name: shareConsumerName(shared, subject),
+        deliverSubject: shareDeliverSubject(shared, subject),
+        deliverGroup: shareQueue(shared),
+        subject,
+      },
+      this.limits,
+      this.retry,
+    );
   }
 
   #removeConsumer(shared: string, subject: string): Promise<void> {
-    return deleteDurable(this.jsm, shareConsumerName(shared, subject));
+    return deleteDurable(this.jsm, shareConsumerName(shared, subject), this.retry);
   }
 }

@@ -64,7 +64,10 @@ export async function handlerEnv(
     maxAckPending: limits.maxAckPending,
   };
   const shares = new ShareGroups(store.shares, store.jsm, consumerLimits, { forMs: 1500, log });
-  const consumers = new SessionConsumers(nc, store.jsm, store.api, consumerLimits, shares);
+  const consumers = new SessionConsumers(nc, store.jsm, store.api, consumerLimits, shares, {
+    forMs: 1500,
+    log,
+  });
   const takeovers = new Takeovers(bus);
   let offset = 0;
   // The connection's live filters, as the front would report them.
