@@ -22,7 +22,7 @@ export const STORE_OPTIONS = [
     kind: "duration",
     fallback: "30s",
     help:
-      "a QoS 1/2 or retained store is retried this long (elections) before its client is closed",
+      "a QoS 1/2 or retained store, or a session's consumer, is retried this long (elections) before its client is closed",
   },
   {
     key: "ack_wait",
