@@ -210,12 +210,16 @@ export class Bus {
     echo: boolean,
   ): BusSubscription {
     if (echo && this.#echoNc !== this.#nc) this.#echoSubscribed = true;
-    return (echo ? this.#echoNc : this.#nc).subscribe(subject, {
+    const sub = (echo ? this.#echoNc : this.#nc).subscribe(subject, {
       queue,
       callback: (err, msg) => {
         if (!err) onMessage(toBusMessage(msg));
       },
     });
+    if (echo) return sub;
+    // A consumer's delivery that NATS sent before it saw the UNSUB would be dropped, and sent to
+    // the group again only after ack_wait: drained, it reaches `onMessage`, which hands it back.
+    return { unsubscribe: () => void sub.drain().catch(() => {}) };
   }
 
   /** Hands a JetStream delivery back to be sent again after `ms` (to whichever member). */
