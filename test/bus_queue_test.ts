@@ -29,7 +29,7 @@ describe("queue members on a consumer's deliver subject", () => {
     // as the member leaves.
     for (let i = 0; i < N; i++) nc.publish("deliver.left", new Uint8Array(64));
     member.unsubscribe();
-    await waitFor(() => got.length >= N, { what: `${N} messages, got ${got.length}` });
+    await waitFor(() => got.length >= N, { what: () => `${N} messages, got ${got.length}` });
     expect(got).toEqual(Array(N).fill("deliver.left"));
   });
 });

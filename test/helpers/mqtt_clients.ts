@@ -52,7 +52,7 @@ export async function mqttjs(url: string, options: IClientOptions = {}): Promise
     waitMessages: (n, timeoutMs = 5000) =>
       waitFor(() => (received.length >= n ? received : undefined), {
         timeoutMs,
-        what: `${n} messages`,
+        what: () => `${n} messages (${received.length} arrived)`,
       }),
     [Symbol.asyncDispose]: async () => {
       await client.endAsync(true).catch(() => {});

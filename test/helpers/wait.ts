@@ -1,6 +1,7 @@
 export interface WaitOptions {
   timeoutMs?: number;
-  what?: string;
+  /** What is awaited, for the failure's message; a function is asked as the wait fails. */
+  what?: string | (() => string);
 }
 
 /** Polls `check` until it returns a truthy value, or fails after the timeout. */
@@ -13,7 +14,8 @@ export async function waitFor<T>(
     const value = await check();
     if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+      const awaited = typeof what === "function" ? what() : what;
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${awaited}`);
     }
     await Bun.sleep(10);
   }
