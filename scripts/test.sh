@@ -6,14 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Each run's output, and the logs of the local clusters its tests started, are kept on the
-# machine (the last five runs; a passing run's cluster logs are dropped), so that a run that
-# failed where nobody watched, as CI's does, can be read afterwards.
+# Each run's output, and the logs of the brokers and local clusters its tests started, are kept
+# on the machine (the last five runs; a passing run's broker and cluster logs are dropped), so
+# that a run that failed where nobody watched, as CI's does, can be read afterwards.
 if [ -z "${JETMQ_TEST_RUN_DIR:-}" ]; then
   runs="${JETMQ_TEST_RUNS_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/jetmq/test-runs}"
   export JETMQ_TEST_RUN_DIR="$runs/$(date -u +%Y%m%dT%H%M%SZ)-$$"
   mkdir -p "$JETMQ_TEST_RUN_DIR" 2>/dev/null || JETMQ_TEST_RUN_DIR=$(mktemp -d)
-  echo "test: this run's output and cluster logs are kept in $JETMQ_TEST_RUN_DIR"
+  echo "test: this run's output and logs are kept in $JETMQ_TEST_RUN_DIR"
   # Only folders named as this script names them are ever removed.
   { ls -1d "$runs"/[0-9]*T[0-9]*Z-[0-9]*/ 2>/dev/null || true; } | sort | head -n -5 |
     xargs -r rm -rf
@@ -21,7 +21,7 @@ if [ -z "${JETMQ_TEST_RUN_DIR:-}" ]; then
   bash "$0" "$@" 2>&1 | tee "$JETMQ_TEST_RUN_DIR/output.log"
   status=${PIPESTATUS[0]}
   set -e
-  [ "$status" = 0 ] && rm -rf "$JETMQ_TEST_RUN_DIR/clusters"
+  [ "$status" = 0 ] && rm -rf "$JETMQ_TEST_RUN_DIR/logs"
   exit "$status"
 fi
 

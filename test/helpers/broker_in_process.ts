@@ -2,6 +2,7 @@ import { startBroker } from "../../src/broker.ts";
 import { buildConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
 import { type LogRecord, monitorReads, type TestBroker } from "./broker.ts";
+import { keepBrokerLog } from "./run_logs.ts";
 import { waitFor } from "./wait.ts";
 
 /** jetmq on Bun in this test process. */
@@ -17,6 +18,7 @@ export async function startBrokerInProcess(
     if (stopped) return;
     stopped = true;
     await broker.stop();
+    keepBrokerLog(`bun-${broker.instanceId}`, logs);
   };
   return {
     runtime: "bun",

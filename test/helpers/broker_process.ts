@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LogRecord, monitorReads, type TestBroker, type TestRuntime } from "./broker.ts";
+import { keepBrokerLog } from "./run_logs.ts";
 import { waitFor } from "./wait.ts";
 
 const ROOT = join(import.meta.dir, "../..");
@@ -71,6 +72,7 @@ export async function startBrokerProcess(
       await proc.exited;
       clearTimeout(timer);
       rmSync(dir, { recursive: true, force: true });
+      keepBrokerLog(`${runtime}-${String(started.instance)}`, logs);
     })();
   return {
     runtime,
@@ -106,6 +108,7 @@ export async function startBrokerProcess(
         proc.kill("SIGKILL");
         await proc.exited;
         rmSync(dir, { recursive: true, force: true });
+        keepBrokerLog(`${runtime}-${String(started.instance)}-killed`, logs);
       })(),
     [Symbol.asyncDispose]: stop,
   };

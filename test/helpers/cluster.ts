@@ -1,8 +1,9 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { run } from "./process.ts";
+import { keepClusterLogs } from "./run_logs.ts";
 
 const SCRIPT = join(import.meta.dir, "../../infra/local/cluster.sh");
 
@@ -68,7 +69,7 @@ export async function startLocalCluster(
     if (stopped) return;
     stopped = true;
     await sh("stop").catch(() => {});
-    keepLogs(dir);
+    keepClusterLogs(dir);
     // JETMQ_TEST_KEEP_CLUSTER=1 keeps the whole folder for a post-mortem.
     if (process.env.JETMQ_TEST_KEEP_CLUSTER !== "1") rmSync(dir, { recursive: true, force: true });
     else process.stderr.write(`cluster kept in ${dir}\n`);
@@ -112,20 +113,6 @@ export async function startLocalCluster(
     }
   }
   return cluster;
-}
-
-/**
- * Copies the cluster's logs into the test run's folder (scripts/test.sh names it; it drops
- * them again when the run passes): what the instances said is there when a run fails unseen.
- */
-function keepLogs(dir: string): void {
-  const runDir = process.env.JETMQ_TEST_RUN_DIR;
-  if (!runDir) return;
-  const to = join(runDir, "clusters", basename(dir));
-  mkdirSync(to, { recursive: true });
-  for (const name of readdirSync(dir).filter((f) => f.endsWith(".log"))) {
-    copyFileSync(join(dir, name), join(to, name));
-  }
 }
 
 /** A base port whose every port of the topology is free now. */
