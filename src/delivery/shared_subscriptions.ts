@@ -1,5 +1,5 @@
 import type { Grant } from "../mqtt/session.ts";
-import type { Bus, BusSubscription } from "../nats/bus.ts";
+import { type Bus, type BusSubscription, leaveDeliveries } from "../nats/bus.ts";
 import type { BusMessage } from "../nats/bus_message.ts";
 import { shareDeliverSubject, shareQueue } from "../nats/names.ts";
 
@@ -75,7 +75,8 @@ export class SharedSubscriptions {
   }
 
   #drop(filter: string, m: Membership): void {
-    for (const s of m.subs) s.unsubscribe();
+    // Drained: a group delivery on its way is handed back to the group by the handler above.
+    for (const s of m.subs) leaveDeliveries(s);
     this.#members.delete(filter);
   }
 }

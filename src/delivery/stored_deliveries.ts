@@ -2,7 +2,7 @@ import type { SessionRef } from "../mqtt/session.ts";
 import { RETAIN_HEADER } from "../mqtt/message_props.ts";
 import { startsWithWildcard, topicBytes } from "../mqtt/topic_map.ts";
 import { hidesDollar } from "../mqtt/subject_match.ts";
-import type { Bus, BusSubscription } from "../nats/bus.ts";
+import { type Bus, type BusSubscription, leaveDeliveries } from "../nats/bus.ts";
 import type { BusMessage } from "../nats/bus_message.ts";
 import type { SessionConsumers } from "../nats/consumers.ts";
 import { deliverSubject, MESSAGE_SUBJECT_PREFIX, parseAckSubject } from "../nats/names.ts";
@@ -64,14 +64,18 @@ export class StoredDeliveries {
     const wanted = this.grants.storedSubjects();
     for (const [subject, sub] of this.#subs) {
       if (wanted.has(subject)) continue;
-      sub.unsubscribe();
+      leaveDeliveries(sub);
       this.#subs.delete(subject);
     }
   }
 
-  /** Unacknowledged messages stay pending in JetStream, for the session's next connection. */
+  /**
+   * Unacknowledged messages stay pending in JetStream, for the session's next connection; one
+   * on its way as this connection ends is handed back (the gate is closed by then), so that the
+   * next connection gets it at once, not after ack_wait.
+   */
   close(): void {
-    for (const sub of this.#subs.values()) sub.unsubscribe();
+    for (const sub of this.#subs.values()) leaveDeliveries(sub);
     this.#subs.clear();
   }
 

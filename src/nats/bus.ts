@@ -17,6 +17,17 @@ export type SharedMessageHandler<T> = (tag: T, msg: BusMessage) => void;
 
 export interface BusSubscription {
   unsubscribe(): void;
+  /** UNSUB, and forgotten only once the server has seen it: what it sent before still arrives. */
+  drain(): Promise<void>;
+}
+
+/**
+ * Leaves a subscription to a JetStream consumer's deliver subject. A delivery NATS sent before
+ * it saw the UNSUB would be dropped by `unsubscribe()` and sent again only after ack_wait;
+ * drained, it reaches the subscription's handler, which hands it back (NAK) at once.
+ */
+export function leaveDeliveries(sub: BusSubscription): void {
+  sub.drain().catch(() => {}); // a closed connection: JetStream redelivers after ack_wait
 }
 
 // Headers are immutable once built, so one instance per (QoS, stored) serves every publish, and
@@ -210,16 +221,12 @@ export class Bus {
     echo: boolean,
   ): BusSubscription {
     if (echo && this.#echoNc !== this.#nc) this.#echoSubscribed = true;
-    const sub = (echo ? this.#echoNc : this.#nc).subscribe(subject, {
+    return (echo ? this.#echoNc : this.#nc).subscribe(subject, {
       queue,
       callback: (err, msg) => {
         if (!err) onMessage(toBusMessage(msg));
       },
     });
-    if (echo) return sub;
-    // A consumer's delivery that NATS sent before it saw the UNSUB would be dropped, and sent to
-    // the group again only after ack_wait: drained, it reaches `onMessage`, which hands it back.
-    return { unsubscribe: () => void sub.drain().catch(() => {}) };
   }
 
   /** Hands a JetStream delivery back to be sent again after `ms` (to whichever member). */
