@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Bus, type BusSubscription, leaveDeliveries } from "../src/nats/bus.ts";
-import { StorePipeline } from "../src/nats/store_pipeline.ts";
+import { type Bus, type BusSubscription, leaveDeliveries } from "../src/nats/bus.ts";
 import { shareDeliverSubject } from "../src/nats/names.ts";
 import { SharedSubscriptions } from "../src/delivery/shared_subscriptions.ts";
 import type { Grant } from "../src/mqtt/session.ts";
-import { createLogger } from "../src/log.ts";
-import { startNats, type TestNats } from "./helpers/nats_server.ts";
+import { startNats, testBus, type TestNats } from "./helpers/nats_server.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 // Leaving a JetStream consumer's deliver subject: what NATS was sending as the subscription
@@ -21,7 +19,7 @@ let bus: Bus;
 beforeAll(async () => {
   nats = await startNats();
   nc = await nats.client();
-  bus = new Bus(nc, new StorePipeline(nc, 5000, { retryForMs: 0, log: createLogger("silent") }));
+  bus = testBus(nc);
 });
 afterAll(async () => {
   await nc.close();

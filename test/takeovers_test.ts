@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Bus } from "../src/nats/bus.ts";
 import { takeoverSubject } from "../src/nats/names.ts";
-import { StorePipeline } from "../src/nats/store_pipeline.ts";
 import { decodeTakeover, Takeovers } from "../src/nats/takeovers.ts";
-import { createLogger } from "../src/log.ts";
 import { Registry } from "../src/front/registry.ts";
-import { startNats, type TestNats } from "./helpers/nats_server.ts";
+import { startNats, testBus, type TestNats } from "./helpers/nats_server.ts";
 
 const WAIT_MS = 500;
 const PATIENCE_MS = 1000;
@@ -17,11 +14,7 @@ let takeovers: Takeovers;
 beforeAll(async () => {
   nats = await startNats();
   nc = await nats.client();
-  const bus = new Bus(
-    nc,
-    new StorePipeline(nc, 5000, { retryForMs: 0, log: createLogger("silent") }),
-  );
-  takeovers = new Takeovers(bus, WAIT_MS, PATIENCE_MS);
+  takeovers = new Takeovers(testBus(nc), WAIT_MS, PATIENCE_MS);
 });
 afterAll(async () => {
   await nc.close();

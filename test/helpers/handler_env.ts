@@ -57,17 +57,15 @@ export async function handlerEnv(
   const sessions = new SessionStore(store.sessions);
   const limits: Limits = { ...limitsOf(buildConfig({})), ...opts.limits };
   const leases = new Leases(store.instances, store.wills);
-  const qos2 = new Qos2Store(store.qos2In, store.qos2Out, { forMs: 1500, log });
+  const retry = { forMs: 1500, log };
+  const qos2 = new Qos2Store(store.qos2In, store.qos2Out, retry);
   const admission = opts.auth ?? new AuthContext(buildConfig({}), bcrypt);
   const consumerLimits = {
     ackWaitMs: opts.ackWaitMs ?? 30_000,
     maxAckPending: limits.maxAckPending,
   };
-  const shares = new ShareGroups(store.shares, store.jsm, consumerLimits, { forMs: 1500, log });
-  const consumers = new SessionConsumers(nc, store.jsm, store.api, consumerLimits, shares, {
-    forMs: 1500,
-    log,
-  });
+  const shares = new ShareGroups(store.shares, store.jsm, consumerLimits, retry);
+  const consumers = new SessionConsumers(nc, store.jsm, store.api, consumerLimits, shares, retry);
   const takeovers = new Takeovers(bus);
   let offset = 0;
   // The connection's live filters, as the front would report them.

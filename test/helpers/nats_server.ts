@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { createLogger } from "../../src/log.ts";
 import { type EmbeddedNats, INSTALL_HINT, startEmbeddedNats } from "../../src/nats/embedded.ts";
+import { Bus } from "../../src/nats/bus.ts";
+import { StorePipeline } from "../../src/nats/store_pipeline.ts";
 
 export interface TestNats extends AsyncDisposable {
   readonly url: string;
@@ -17,6 +19,11 @@ export interface TestNats extends AsyncDisposable {
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** jetmq's Bus over a test's NATS client, its stores not retried. */
+export function testBus(nc: NatsConnection): Bus {
+  return new Bus(nc, new StorePipeline(nc, 5000, { retryForMs: 0, log: createLogger("silent") }));
 }
 
 /** A real nats-server on a free loopback port with its store in a temp dir, removed on dispose. */
