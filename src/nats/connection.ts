@@ -1,4 +1,5 @@
 import { batchWrites } from "./write_batching.ts";
+import { parseFaster } from "./fast_parsing.ts";
 import { readFileSync } from "node:fs";
 import {
   type Authenticator,
@@ -128,6 +129,12 @@ export async function connectNats(opts: NatsOptions): Promise<NatsConnection> {
     opts.log.warn("nats.writes_unbatched", {
       reason: "the NATS client library is not the version jetmq knows (nats.js 3.x)",
       action: "none: one write to NATS per client event, slower under load",
+    });
+  }
+  if (!parseFaster(nc)) {
+    opts.log.warn("nats.parser_kept", {
+      reason: "the NATS client library is not the version jetmq knows (nats.js 3.x)",
+      action: "none: the library's own parser reads NATS, slower under load",
     });
   }
   watchStatus(nc, opts.log);
