@@ -29,5 +29,16 @@ test("names: acknowledgement subjects of nats-server 2.9 and later are read", ()
   });
   expect(names.parseAckSubject("$JS.ACK.dom.acchash.S.C.3.18.6.1795448290607875061.0.tok"))
     .toEqual({ delivered: 3, streamSeq: 18 });
+  expect(names.parseAckSubject("$JS.ACK.dom.acchash.S.C.4.19.6.1795448290607875061.0"))
+    .toEqual({ delivered: 4, streamSeq: 19 });
+  expect(names.parseAckSubject(names.ackSubject("C", 123456789, 7)))
+    .toEqual({ delivered: 1, streamSeq: 123456789 });
   expect(names.parseAckSubject("_INBOX.x")).toBeNull();
+  expect(names.parseAckSubject(undefined)).toBeNull();
+  // Not the protocol: a token too many or too few for any form, numbers that are not numbers.
+  expect(names.parseAckSubject("$JS.ACK.S.C.2.17.5.1795448290607875061.0.x")).toBeNull();
+  expect(names.parseAckSubject("$JS.ACK.S.C.2.17.5.0")).toBeNull();
+  expect(names.parseAckSubject("$JS.ACK.S.C.2.1x.5.1795448290607875061.0")).toBeNull();
+  expect(names.parseAckSubject("$JS.ACK.S.C..17.5.1795448290607875061.0")).toBeNull();
+  expect(names.parseAckSubject("$JS.ACK.S.C.0.17.5.1795448290607875061.0")).toBeNull();
 });
