@@ -26,6 +26,11 @@ function packet(type: number, body: number[]): Uint8Array {
 export interface ConnectOptions {
   clientId?: string;
   clean?: boolean;
+  /**
+   * Set before CONNECT goes out: a resumed session's messages may come in the same read as the
+   * CONNACK, before the caller could set it.
+   */
+  onPublish?: OnPublish;
 }
 
 /**
@@ -48,6 +53,7 @@ export class BenchClient {
 
   static async connect(port: number, opts: ConnectOptions = {}): Promise<BenchClient> {
     const c = new BenchClient();
+    if (opts.onPublish) c.onPublish = opts.onPublish;
     c.#socket = await Bun.connect({
       hostname: "127.0.0.1",
       port,

@@ -1,4 +1,4 @@
-import { BenchClient, publishBytes, seqOf, stampedPayload } from "../client.ts";
+import { BenchClient, type OnPublish, publishBytes, seqOf, stampedPayload } from "../client.ts";
 import { type Metrics, runId, type Scenario, settle } from "../measure.ts";
 
 const WINDOW = 256;
@@ -30,23 +30,28 @@ export async function publishWindowed(
   return acked;
 }
 
-/** Counts distinct sequence numbers and duplicates of a subscriber. */
-export function counter(sub: BenchClient): { unique: () => number; duplicates: () => number } {
+/** Counts distinct sequence numbers and duplicates of what a subscriber's `onPublish` hears. */
+export function counter(): {
+  onPublish: OnPublish;
+  unique: () => number;
+  duplicates: () => number;
+} {
   const seen = new Set<number>();
   let dups = 0;
-  sub.onPublish = (payload) => {
+  const onPublish = (payload: Uint8Array) => {
     const s = seqOf(payload);
     if (seen.has(s)) dups++;
     else seen.add(s);
   };
-  return { unique: () => seen.size, duplicates: () => dups };
+  return { onPublish, unique: () => seen.size, duplicates: () => dups };
 }
 
 /** One publisher keeping 256 in flight → one subscriber, both at `qos`. */
 async function endToEnd(port: number, qos: 1 | 2, count: number): Promise<Metrics> {
   const topic = `bench/${runId()}/q${qos}`;
   const sub = await BenchClient.connect(port);
-  const c = counter(sub);
+  const c = counter();
+  sub.onPublish = c.onPublish;
   await sub.subscribe(topic, qos);
   const start = performance.now();
   await publishWindowed(port, topic, count, qos);
@@ -86,8 +91,12 @@ export const offlineQueue: Scenario = {
     await Bun.sleep(200); // let the broker see the session go offline
     await publishWindowed(port, `bench/${id}/off`, N);
     const start = performance.now();
-    const back = await BenchClient.connect(port, { clientId, clean: false });
-    const c = counter(back);
+    const c = counter();
+    const back = await BenchClient.connect(port, {
+      clientId,
+      clean: false,
+      onPublish: c.onPublish,
+    });
     const end = await settle(c.unique, N, { idleMs: 3000 });
     back.close();
     return { "drain ms": end - start, "arrived": c.unique() };
