@@ -52,6 +52,11 @@ export class ConfigError extends JetmqError {
 }
 
 /** NATS is unreachable, lacks JetStream, or the embedded server cannot start. */
+/** What came from NATS is not its protocol: the client library reads that link no further. */
+export class NatsProtocolError extends JetmqError {
+  override readonly name = "NatsProtocolError";
+}
+
 export class NatsSetupError extends JetmqError {
   override readonly name = "NatsSetupError";
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 // The library's own parser is the reference: whatever it makes of a byte stream, so must ours.
 import { Parser } from "@nats-io/nats-core/internal";
-import { FastParser, type ParserEvent, ProtocolParseError } from "../src/nats/fast_parser.ts";
+import { FastParser, type ParserEvent } from "../src/nats/fast_parser.ts";
+import { NatsProtocolError } from "../src/errors.ts";
 import { connectNats } from "../src/nats/connection.ts";
 import { createLogger } from "../src/log.ts";
 import { startNats, type TestNats } from "./helpers/nats_server.ts";
@@ -148,7 +149,7 @@ describe("FastParser", () => {
       const bad of ["HELLO\r\n", "MSG a b 3\r\nabc\r\n", "MSX a 1 3\r\nabc\r\n", "MSG a 1\r\n"]
     ) {
       const fast = new FastParser({ push: () => {} });
-      expect(() => fast.parse(enc.encode(bad))).toThrow(ProtocolParseError);
+      expect(() => fast.parse(enc.encode(bad))).toThrow(NatsProtocolError);
       const lib = new Parser(
         { push: () => {} } as unknown as ConstructorParameters<typeof Parser>[0],
       );
