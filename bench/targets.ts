@@ -9,6 +9,8 @@ export interface Target {
   readonly port: number;
   /** The process whose memory is the broker's (jetmq's own, not its nats-server). */
   readonly pid: number;
+  /** jetmq's own nats-server: its process and client port (absent for the other brokers). */
+  readonly nats?: { readonly pid: number; readonly port: number };
   stop(): Promise<void>;
 }
 
@@ -90,6 +92,7 @@ async function startJetmq(dir: string, runtime: "bun" | "deno"): Promise<Target>
     name: runtime === "bun" ? "jetmq" : "jetmq-deno",
     port,
     pid: proc.pid,
+    nats: { pid: nats.proc.pid, port: nats.port },
     async stop() {
       await stopProcess(proc);
       await stopProcess(nats.proc);
