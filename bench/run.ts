@@ -8,7 +8,7 @@ import { median, type Metrics, type Scenario } from "./measure.ts";
 import { idleConnections } from "./scenarios/connections.ts";
 import { latencyQos0, latencyQos1 } from "./scenarios/latency.ts";
 import { offlineQueue, qos1EndToEnd, qos2EndToEnd } from "./scenarios/qos1.ts";
-import { retainedLookup } from "./scenarios/retained.ts";
+import { retained100k, retained10k } from "./scenarios/retained.ts";
 import { fanIn, fanOut } from "./scenarios/throughput.ts";
 import { cleanConnects, persistentSessions } from "./scenarios/sessions.ts";
 import { ownTopics } from "./scenarios/subscribed.ts";
@@ -27,7 +27,8 @@ const SCENARIOS: Scenario[] = [
   latencyQos1,
   idleConnections,
   disconnectStorm,
-  retainedLookup,
+  retained10k,
+  retained100k,
   offlineQueue,
   persistentSessions,
   cleanConnects,
