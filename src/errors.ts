@@ -51,12 +51,12 @@ export class ConfigError extends JetmqError {
   override readonly name = "ConfigError";
 }
 
-/** NATS is unreachable, lacks JetStream, or the embedded server cannot start. */
 /** What came from NATS is not its protocol: the client library reads that link no further. */
 export class NatsProtocolError extends JetmqError {
   override readonly name = "NatsProtocolError";
 }
 
+/** NATS is unreachable, lacks JetStream, or the embedded server cannot start. */
 export class NatsSetupError extends JetmqError {
   override readonly name = "NatsSetupError";
 }
