@@ -172,7 +172,7 @@ export async function startBroker(
   const storeRetry = { forMs: config.storeRetryMs, log: ilog };
   const bus = new Bus(
     nc,
-    new StorePipeline(nc, config.jsApiTimeoutMs, { retryForMs: config.storeRetryMs, log: ilog }),
+    new StorePipeline(nc, config.jsApiTimeoutMs, storeRetry),
     echoConn,
   );
   const registry = new Registry();

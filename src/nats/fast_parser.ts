@@ -38,8 +38,14 @@ const TAB = 9;
 /** As nats.js: no message larger than this is believed. */
 const MAX_SIZE = 64 * 1024 * 1024;
 const decoder = new TextDecoder();
-const MSG = new TextEncoder().encode("msg");
-const HMSG = new TextEncoder().encode("hmsg");
+const ascii = (s: string) => new TextEncoder().encode(s);
+const MSG = ascii("msg");
+const HMSG = ascii("hmsg");
+const PING = ascii("ping");
+const PONG = ascii("pong");
+const OK = ascii("+ok");
+const ERR = ascii("-err");
+const INFO = ascii("info");
 
 const OK_EVENT = { kind: Kind.OK } as const;
 const PING_EVENT = { kind: Kind.PING } as const;
@@ -114,15 +120,15 @@ export class FastParser {
 
   #control(buf: Uint8Array, at: number, lineEnd: number, first: number): void {
     const line = buf.subarray(at, lineEnd);
-    const op = word(line);
+    // Read as bytes: a PONG answers every flush (one per persistent session's end, say).
     if (first === 0x70) { // p
-      if (op === "PING") return this.dispatcher.push(PING_EVENT);
-      if (op === "PONG") return this.dispatcher.push(PONG_EVENT);
-    } else if (op === "+OK") return this.dispatcher.push(OK_EVENT);
-    else if (op === "-ERR") {
-      return this.dispatcher.push({ kind: Kind.ERR, data: argument(line, 4) });
-    } else if (op === "INFO") {
-      return this.dispatcher.push({ kind: Kind.INFO, data: argument(line, 4) });
+      if (isOp(line, PING)) return this.dispatcher.push(PING_EVENT);
+      if (isOp(line, PONG)) return this.dispatcher.push(PONG_EVENT);
+    } else if (isOp(line, OK)) return this.dispatcher.push(OK_EVENT);
+    else if (isOp(line, ERR)) {
+      return this.dispatcher.push({ kind: Kind.ERR, data: argument(line, ERR.length) });
+    } else if (isOp(line, INFO)) {
+      return this.dispatcher.push({ kind: Kind.INFO, data: argument(line, INFO.length) });
     }
     throw parseError("unknown operation", line);
   }
@@ -184,11 +190,13 @@ function nextBlank(line: Uint8Array, from: number): number {
   return -1;
 }
 
-/** The operation's name, upper case (a control line's first word). */
-function word(line: Uint8Array): string {
-  let i = 0;
-  while (i < line.length && !isBlank(line[i])) i++;
-  return decoder.decode(line.subarray(0, i)).toUpperCase();
+/** Whether the line's first word is `op` (lower case here), in either case. */
+function isOp(line: Uint8Array, op: Uint8Array): boolean {
+  if (line.length < op.length || (line.length > op.length && !isBlank(line[op.length]))) {
+    return false;
+  }
+  for (let i = 0; i < op.length; i++) if ((line[i]! | 0x20) !== op[i]) return false;
+  return true;
 }
 
 /** What follows the operation's name and the blanks after it. */

@@ -5,9 +5,9 @@ import {
   type Subscription,
 } from "@nats-io/transport-node";
 import { StoreError } from "../errors.ts";
-import type { Logger } from "../log.ts";
 import { withHeader } from "./encoded_headers.ts";
 import { INBOX_PREFIX } from "./names.ts";
+import type { RetryOptions } from "./retry.ts";
 
 interface Waiting {
   readonly resolve: (seq: number) => void;
@@ -18,12 +18,6 @@ interface Waiting {
   readonly firstAt: number;
   sentAt: number;
   tries: number;
-}
-
-export interface StoreRetry {
-  /** How long a store is tried again before it fails for good. */
-  readonly retryForMs: number;
-  readonly log: Logger;
 }
 
 const decoder = new TextDecoder();
@@ -40,7 +34,7 @@ const PERMANENT = new Set([10054, /* message size */ 10071 /* wrong last sequenc
  *
  * A store that is not answered in time, or refused while JetStream elects a leader, is sent
  * again with backoff, under the same Nats-Msg-Id: if the first one was stored after all,
- * JetStream's duplicate window absorbs the second. Only after `retryForMs` does a store fail,
+ * JetStream's duplicate window absorbs the second. Only after `retry.forMs` does a store fail,
  * so that the caller closes its client rather than leave a PUBLISH unacknowledged for good.
  */
 export class StorePipeline {
@@ -55,7 +49,7 @@ export class StorePipeline {
   constructor(
     readonly nc: NatsConnection,
     readonly timeoutMs: number,
-    readonly retry: StoreRetry,
+    readonly retry: RetryOptions,
   ) {
     const unique = crypto.randomUUID().replaceAll("-", "");
     this.#prefix = `${INBOX_PREFIX}.store.${unique}`;
@@ -144,7 +138,7 @@ export class StorePipeline {
   /** Sends `w` again after a backoff, or fails it once it has been tried for long enough. */
   #again(id: number, w: Waiting, reason: string): void {
     const backoff = Math.min(LONGEST_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (w.tries - 1));
-    if (Date.now() + backoff - w.firstAt > this.retry.retryForMs) {
+    if (Date.now() + backoff - w.firstAt > this.retry.forMs) {
       return w.reject(
         new StoreError(
           `Not stored after ${w.tries} tries in ${Date.now() - w.firstAt} ms: ${reason}`,
@@ -157,7 +151,7 @@ export class StorePipeline {
       this.retry.log.warn("store.retrying", {
         subject: w.subject,
         reason,
-        action: `sending again (same Nats-Msg-Id) for up to ${this.retry.retryForMs} ms`,
+        action: `sending again (same Nats-Msg-Id) for up to ${this.retry.forMs} ms`,
       });
     }
     setTimeout(() => {

@@ -53,7 +53,7 @@ export async function handlerEnv(
   const logs: LogRecord[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as LogRecord));
   const store = await provisionStore(nc, { replicas: 1, apiTimeoutMs: 5000, log });
-  const bus = new Bus(nc, new StorePipeline(nc, 5000, { retryForMs: 1500, log }));
+  const bus = new Bus(nc, new StorePipeline(nc, 5000, { forMs: 1500, log }));
   const sessions = new SessionStore(store.sessions);
   const limits: Limits = { ...limitsOf(buildConfig({})), ...opts.limits };
   const leases = new Leases(store.instances, store.wills);

@@ -23,7 +23,7 @@ export interface TestNats extends AsyncDisposable {
 
 /** jetmq's Bus over a test's NATS client, its stores not retried. */
 export function testBus(nc: NatsConnection): Bus {
-  return new Bus(nc, new StorePipeline(nc, 5000, { retryForMs: 0, log: createLogger("silent") }));
+  return new Bus(nc, new StorePipeline(nc, 5000, { forMs: 0, log: createLogger("silent") }));
 }
 
 /** A real nats-server on a free loopback port with its store in a temp dir, removed on dispose. */
